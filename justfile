@@ -1,0 +1,21 @@
+# Recipes for building, testing and demonstrating the kube toolkit.
+# `just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Every crate shares one target directory.
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target")
+
+default:
+    @just --list
+
+# Run every test: unit tests, and end-to-end tests against a local control plane.
+test:
+    cargo test --workspace --all-targets --no-fail-fast
+    cargo test --workspace --doc
+
+# Formatting, lints and docs, as CI wants them.
+check:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

@@ -1,0 +1,1 @@
+//! A client for the Kubernetes API: configuration, the HTTP client and `Api<K>`.

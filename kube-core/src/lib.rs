@@ -1,0 +1,1 @@
+//! The types of the Kubernetes API and the pure functions around them.

@@ -1,0 +1,1 @@
+//! The operator runtime: watchers, reflectors, stores and controllers.
