@@ -1,1 +1,51 @@
 //! The types of the Kubernetes API and the pure functions around them.
+//!
+//! Kubernetes is generic in disguise: every object carries [`TypeMeta`] and
+//! [`ObjectMeta`], every resource lives at a URL derived from its group, version,
+//! plural and namespace, and every collection answers list and watch the same way.
+//! This crate encodes that once, with traits:
+//!
+//! - [`Resource`] says where a type lives in the API (its kind, group, version and
+//!   plural) and gives access to its metadata. Every `k8s-openapi` type implements
+//!   it; [`DynamicObject`] implements it for kinds known only at runtime.
+//! - [`params`] holds the options of every verb (list, watch, create, patch, delete)
+//!   and [`Request`] turns a resource URL plus those options into an
+//!   [`http::Request`] — without sending it. Sending is `kube-client`'s job.
+//! - [`WatchEvent`], [`ObjectList`] and [`Status`] are what the apiserver answers.
+//! - [`labels`] parses and prints label selectors.
+//!
+//! This crate does no I/O. It never enables a `k8s-openapi` version feature: the
+//! final binary chooses which Kubernetes version it speaks.
+
+pub mod crd;
+pub mod discovery;
+pub mod dynamic;
+pub mod gvk;
+pub mod labels;
+pub mod metadata;
+pub mod object;
+pub mod params;
+pub mod request;
+mod resource;
+pub mod response;
+pub mod subresource;
+pub mod util;
+pub mod watch;
+
+pub use crd::CustomResourceExt;
+pub use discovery::ApiResource;
+pub use dynamic::DynamicObject;
+pub use gvk::{GroupVersion, GroupVersionKind, GroupVersionResource};
+pub use labels::{Expression, ParseExpressionError, Selector, SelectorExt};
+pub use metadata::{ListMeta, ObjectMeta, PartialObjectMeta, PartialObjectMetaExt, TypeMeta};
+pub use object::{NotUsed, Object, ObjectList};
+pub use request::Request;
+pub use resource::{
+    ClusterResourceScope, DynamicResourceScope, NamespaceResourceScope, NamespaceScope, Resource,
+    ResourceExt, ResourceScope, SubResourceScope, api_version_from_group_version,
+};
+pub use response::Status;
+pub use watch::WatchEvent;
+
+/// `k8s-openapi`, re-exported so generated code and users name one version of it.
+pub use k8s_openapi;
