@@ -30,6 +30,7 @@ mod resource;
 pub mod response;
 pub mod subresource;
 pub mod util;
+pub mod version;
 pub mod watch;
 
 pub use crd::CustomResourceExt;
@@ -45,6 +46,7 @@ pub use resource::{
     ResourceExt, ResourceScope, SubResourceScope, api_version_from_group_version,
 };
 pub use response::Status;
+pub use version::Version;
 pub use watch::WatchEvent;
 
 /// `k8s-openapi`, re-exported so generated code and users name one version of it.
