@@ -17,6 +17,7 @@
 //! This crate does no I/O. It never enables a `k8s-openapi` version feature: the
 //! final binary chooses which Kubernetes version it speaks.
 
+pub mod cel;
 pub mod crd;
 pub mod discovery;
 pub mod dynamic;
@@ -28,11 +29,14 @@ pub mod params;
 pub mod request;
 mod resource;
 pub mod response;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod subresource;
 pub mod util;
 pub mod version;
 pub mod watch;
 
+pub use cel::{ListMerge, MapMerge, Message, Reason, Rule, StructMerge};
 pub use crd::CustomResourceExt;
 pub use discovery::ApiResource;
 pub use dynamic::DynamicObject;
@@ -51,3 +55,12 @@ pub use watch::WatchEvent;
 
 /// `k8s-openapi`, re-exported so generated code and users name one version of it.
 pub use k8s_openapi;
+
+/// `schemars`, re-exported for the code `#[derive(CustomResource)]` and
+/// `#[derive(KubeSchema)]` generate.
+#[cfg(feature = "schema")]
+pub use schemars;
+/// `serde`, re-exported for the code `#[derive(CustomResource)]` generates.
+pub use serde;
+/// `serde_json`, re-exported for the code `#[derive(CustomResource)]` generates.
+pub use serde_json;
