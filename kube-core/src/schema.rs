@@ -235,7 +235,27 @@ fn rewrite_root(root: Value) -> Value {
         definitions: &definitions,
         inlining: Vec::new(),
     };
-    rewriter.rewrite(Value::Object(root))
+    let mut rewritten = rewriter.rewrite(Value::Object(root));
+    leave_metadata_to_the_server(&mut rewritten);
+    rewritten
+}
+
+/// At the root of a Kubernetes object, `metadata` is validated by the apiserver
+/// itself, which only lets a schema restrict `name` and `generateName` there: a
+/// plain `metadata` object must stay `{"type": "object"}` rather than be marked
+/// as keeping unknown fields like other property-less objects.
+fn leave_metadata_to_the_server(root: &mut Value) {
+    let Some(properties) = root.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if !(properties.contains_key("apiVersion") && properties.contains_key("kind")) {
+        return;
+    }
+    if let Some(Value::Object(metadata)) = properties.get_mut("metadata")
+        && !metadata.contains_key("properties")
+    {
+        metadata.remove(PRESERVE);
+    }
 }
 
 fn rewrite_detached(node: Value) -> Value {

@@ -1,0 +1,233 @@
+//! Small parsers shared by the derives' attribute readers.
+
+use proc_macro2::Span;
+use syn::{
+    Expr, ExprLit, Ident, Lit, LitBool, LitStr, Path, Result, Token, Type, meta::ParseNestedMeta,
+    parse::ParseStream,
+};
+
+/// The paths generated code uses to reach the crates it needs.
+///
+/// Everything defaults to the `kube` facade's re-exports (`::kube::core`,
+/// `::kube::core::k8s_openapi`, ...). Overriding `kube_core` moves the defaults
+/// of the others along with it.
+#[derive(Clone)]
+pub(crate) struct Crates {
+    pub kube_core: Path,
+    pub k8s_openapi: Path,
+    pub schemars: Path,
+    pub serde: Path,
+    pub serde_json: Path,
+}
+
+/// `crates(...)` as written, before defaults are filled in.
+#[derive(Default)]
+pub(crate) struct CratesAttr {
+    kube_core: Option<Path>,
+    k8s_openapi: Option<Path>,
+    schemars: Option<Path>,
+    serde: Option<Path>,
+    serde_json: Option<Path>,
+}
+
+impl CratesAttr {
+    /// Parses the inside of `crates(...)`, accepting only the keys in `allowed`.
+    pub fn parse(&mut self, meta: &ParseNestedMeta, allowed: &[&str]) -> Result<()> {
+        meta.parse_nested_meta(|inner| {
+            let key = key_of(&inner)?;
+            if !allowed.contains(&key.as_str()) {
+                return Err(inner.error(format!(
+                    "unknown crate `{key}` in `crates(...)`: expected one of {}",
+                    one_of(allowed)
+                )));
+            }
+            let slot = match key.as_str() {
+                "kube_core" => &mut self.kube_core,
+                "k8s_openapi" => &mut self.k8s_openapi,
+                "schemars" => &mut self.schemars,
+                "serde" => &mut self.serde,
+                _ => &mut self.serde_json,
+            };
+            if slot.is_some() {
+                return Err(inner.error(format!("`{key}` is given twice in `crates(...)`")));
+            }
+            *slot = Some(path_value(&inner, &key)?);
+            Ok(())
+        })
+    }
+
+    /// The paths, with defaults for what was not given.
+    pub fn resolve(self) -> Crates {
+        let kube_core = self
+            .kube_core
+            .unwrap_or_else(|| syn::parse_quote!(::kube::core));
+        let under = |name: &str| -> Path {
+            let ident = Ident::new(name, Span::call_site());
+            syn::parse_quote!(#kube_core::#ident)
+        };
+        Crates {
+            k8s_openapi: self.k8s_openapi.unwrap_or_else(|| under("k8s_openapi")),
+            schemars: self.schemars.unwrap_or_else(|| under("schemars")),
+            serde: self.serde.unwrap_or_else(|| under("serde")),
+            serde_json: self.serde_json.unwrap_or_else(|| under("serde_json")),
+            kube_core,
+        }
+    }
+}
+
+/// The key of a nested meta item as a string (`group` in `group = "..."`).
+pub(crate) fn key_of(meta: &ParseNestedMeta) -> Result<String> {
+    meta.path
+        .get_ident()
+        .map(Ident::to_string)
+        .ok_or_else(|| meta.error("expected a plain key such as `group`, not a path"))
+}
+
+/// Lists keys for an error message: "`a`, `b` or `c`".
+pub(crate) fn one_of(keys: &[&str]) -> String {
+    match keys {
+        [] => String::new(),
+        [only] => format!("`{only}`"),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(|k| format!("`{k}`")).collect();
+            format!("{} or `{last}`", init.join(", "))
+        }
+    }
+}
+
+/// `key = "string"`.
+pub(crate) fn string_value(meta: &ParseNestedMeta, key: &str) -> Result<LitStr> {
+    let value = meta.value()?;
+    parse_string(value, key)
+}
+
+fn parse_string(input: ParseStream, key: &str) -> Result<LitStr> {
+    let expr: Expr = input.parse()?;
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(lit),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a string literal, e.g. `{key} = \"...\"`"),
+        )),
+    }
+}
+
+/// `flag`, `flag = true` or `flag = false`.
+pub(crate) fn flag_value(meta: &ParseNestedMeta, key: &str) -> Result<bool> {
+    if !meta.input.peek(Token![=]) {
+        return Ok(true);
+    }
+    let value = meta.value()?;
+    let expr: Expr = value.parse()?;
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(LitBool { value, .. }),
+            ..
+        }) => Ok(value),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes `true` or `false`, or no value at all (meaning `true`)"),
+        )),
+    }
+}
+
+/// `key = "path::to::Thing"` or `key = path::to::Thing`.
+pub(crate) fn path_value(meta: &ParseNestedMeta, key: &str) -> Result<Path> {
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        let lit: LitStr = value.parse()?;
+        lit.parse::<Path>().map_err(|_| {
+            syn::Error::new(
+                lit.span(),
+                format!("`{key}` must be a path, e.g. `{key} = \"::my_crate::path\"`"),
+            )
+        })
+    } else {
+        value.parse::<Path>().map_err(|err| {
+            syn::Error::new(
+                err.span(),
+                format!("`{key}` must be a path, e.g. `{key} = \"::my_crate::path\"`"),
+            )
+        })
+    }
+}
+
+/// `key = "Type"` or `key = Type`; `what` describes the expected type in errors.
+pub(crate) fn type_value(meta: &ParseNestedMeta, key: &str, what: &str) -> Result<Type> {
+    let value = meta.value()?;
+    let error = |span: Span| {
+        syn::Error::new(
+            span,
+            format!("`{key}` must name a type: {what}, e.g. `{key} = \"FooStatus\"`"),
+        )
+    };
+    if value.peek(LitStr) {
+        let lit: LitStr = value.parse()?;
+        match lit.parse::<Type>() {
+            Ok(ty @ (Type::Path(_) | Type::Tuple(_))) => Ok(ty),
+            _ => Err(error(lit.span())),
+        }
+    } else {
+        let expr: Expr = value.parse()?;
+        let tokens = quote::ToTokens::to_token_stream(&expr);
+        match syn::parse2::<Type>(tokens) {
+            Ok(ty @ Type::Path(_)) => Ok(ty),
+            _ => Err(syn::Error::new_spanned(
+                expr,
+                format!("`{key}` must name a type: {what}, e.g. `{key} = \"FooStatus\"`"),
+            )),
+        }
+    }
+}
+
+/// `key = <expression>`.
+pub(crate) fn expr_value(meta: &ParseNestedMeta) -> Result<Expr> {
+    meta.value()?.parse()
+}
+
+/// `key("a", "b")`: a pair of strings.
+pub(crate) fn string_pair(meta: &ParseNestedMeta, key: &str) -> Result<(LitStr, LitStr)> {
+    let usage = format!("`{key}` takes a key and a value: `{key}(\"key\", \"value\")`");
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta.error(usage));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let first: LitStr = content
+        .parse()
+        .map_err(|err| syn::Error::new(err.span(), &usage))?;
+    let _: Token![,] = content
+        .parse()
+        .map_err(|err| syn::Error::new(err.span(), &usage))?;
+    let second: LitStr = content
+        .parse()
+        .map_err(|err| syn::Error::new(err.span(), &usage))?;
+    let _: Option<Token![,]> = content.parse()?;
+    if !content.is_empty() {
+        return Err(content.error(usage));
+    }
+    Ok((first, second))
+}
+
+/// Collects errors so one expansion can report them all.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(existing) => existing.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub fn finish(self) -> Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}

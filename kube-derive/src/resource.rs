@@ -1,0 +1,123 @@
+//! `#[derive(Resource)]`: a wrapper type taking the `Resource` impl of an
+//! existing type.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields, Path, spanned::Spanned};
+
+use crate::parse::{CratesAttr, Errors, key_of, one_of, path_value};
+
+/// Expands `#[derive(Resource)]` on `input`.
+pub(crate) fn derive(input: TokenStream) -> TokenStream {
+    match syn::parse2::<DeriveInput>(input).and_then(|input| expand(&input)) {
+        Ok(tokens) => tokens,
+        Err(err) => err.to_compile_error(),
+    }
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let mut inherit: Option<Path> = None;
+    let mut crates = CratesAttr::default();
+    let mut first_attr = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("resource")) {
+        first_attr.get_or_insert_with(|| attr.span());
+        let result = attr.parse_nested_meta(|meta| {
+            let key = key_of(&meta)?;
+            match key.as_str() {
+                "inherit" => {
+                    if inherit.is_some() {
+                        return Err(meta.error("`inherit` is given twice"));
+                    }
+                    inherit = Some(path_value(&meta, &key)?);
+                    Ok(())
+                }
+                "crates" => crates.parse(&meta, &["kube_core"]),
+                _ => Err(meta.error(format!(
+                    "unknown key `{key}` in #[resource(...)]: expected one of {}",
+                    one_of(&["inherit", "crates"])
+                ))),
+            }
+        });
+        if let Err(err) = result {
+            errors.push(err);
+        }
+    }
+    let attributes_parsed = errors.is_empty();
+    let has_metadata = match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(fields) => fields
+                .named
+                .iter()
+                .any(|f| f.ident.as_ref().is_some_and(|i| i == "metadata")),
+            _ => false,
+        },
+        _ => false,
+    };
+    if !has_metadata {
+        errors.push(syn::Error::new(
+            input.ident.span(),
+            "#[derive(Resource)] needs a struct with a `metadata: ObjectMeta` field",
+        ));
+    }
+    if !input.generics.params.is_empty() {
+        errors.push(syn::Error::new(
+            input.generics.span(),
+            "#[derive(Resource)] does not support generic types",
+        ));
+    }
+    if inherit.is_none() && attributes_parsed {
+        errors.push(match first_attr {
+            Some(span) => syn::Error::new(
+                span,
+                "missing `inherit` in #[resource(...)], e.g. `inherit = \"ConfigMap\"`",
+            ),
+            None => syn::Error::new(
+                input.ident.span(),
+                "#[derive(Resource)] needs `#[resource(inherit = \"ConfigMap\")]`: the type whose kind, group, version, plural and scope to take",
+            ),
+        });
+    }
+    errors.finish()?;
+    let Some(inherit) = inherit else {
+        return Ok(TokenStream::new());
+    };
+    let kube_core = crates.resolve().kube_core;
+    let ident = &input.ident;
+    let inherited = quote!(<#inherit as #kube_core::Resource>);
+
+    Ok(quote! {
+        impl #kube_core::Resource for #ident {
+            type DynamicType = #inherited::DynamicType;
+            type Scope = #inherited::Scope;
+
+            fn kind(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+                #inherited::kind(dt)
+            }
+
+            fn group(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+                #inherited::group(dt)
+            }
+
+            fn version(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+                #inherited::version(dt)
+            }
+
+            fn api_version(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+                #inherited::api_version(dt)
+            }
+
+            fn plural(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+                #inherited::plural(dt)
+            }
+
+            fn meta(&self) -> &#kube_core::ObjectMeta {
+                &self.metadata
+            }
+
+            fn meta_mut(&mut self) -> &mut #kube_core::ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    })
+}
