@@ -8,12 +8,9 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{
-    Attribute, Data, DeriveInput, Expr, ExprLit, Fields, Lit, Path, meta::ParseNestedMeta,
-    spanned::Spanned,
-};
+use syn::{Attribute, Data, DeriveInput, Expr, ExprLit, Fields, Lit, Path};
 
-use crate::parse::{CratesAttr, Errors, expr_value, key_of, one_of};
+use crate::parse::{CratesAttr, Errors, expr_value, for_each_item, key_of, unknown_key};
 
 /// Attributes the copy keeps: the ones `schemars` reads.
 const KEPT_ATTRIBUTES: &[&str] = &["doc", "serde", "schemars", "validate", "garde"];
@@ -40,48 +37,40 @@ fn parse_x_kube(
 ) -> XKube {
     let mut out = XKube::default();
     let mut crates = crates;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("x_kube")) {
-        let result = attr.parse_nested_meta(|meta| {
-            let key = key_of(&meta)?;
-            match key.as_str() {
-                "validation" => {
-                    out.validations.push(expr_value(&meta)?);
-                    Ok(())
-                }
-                "merge_strategy" => {
-                    if out.merge_strategy.is_some() {
-                        return Err(meta.error("`merge_strategy` is given twice"));
-                    }
-                    out.merge_strategy = Some(expr_value(&meta)?);
-                    Ok(())
-                }
-                "crates" => match crates.as_deref_mut() {
-                    Some(crates) => crates.parse(&meta, &["kube_core", "schemars"]),
-                    None => Err(meta.error("`crates(...)` belongs on the struct, not on a field")),
-                },
-                "cel" => Err(meta.error(
-                    "client-side CEL evaluation (`cel`) is not supported: the apiserver evaluates the rules",
-                )),
-                _ => Err(unknown_key(&meta, &key, crates.is_some())),
-            }
-        });
-        if let Err(err) = result {
-            errors.push(err);
-        }
-    }
-    out
-}
-
-fn unknown_key(meta: &ParseNestedMeta, key: &str, on_struct: bool) -> syn::Error {
-    let keys: &[&str] = if on_struct {
+    let keys: &[&str] = if crates.is_some() {
         &["validation", "merge_strategy", "crates"]
     } else {
         &["validation", "merge_strategy"]
     };
-    meta.error(format!(
-        "unknown key `{key}` in #[x_kube(...)]: expected one of {}",
-        one_of(keys)
-    ))
+    for attr in attrs.iter().filter(|a| a.path().is_ident("x_kube")) {
+        for_each_item(attr, errors, |meta| {
+            let key = key_of(meta)?;
+            match key.as_str() {
+                "validation" => {
+                    out.validations.push(expr_value(meta)?);
+                    Ok(())
+                }
+                "merge_strategy" => {
+                    if out.merge_strategy.is_some() {
+                        return Err(meta.error(
+                            "`merge_strategy` is given twice: a field merges in one way only",
+                        ));
+                    }
+                    out.merge_strategy = Some(expr_value(meta)?);
+                    Ok(())
+                }
+                "crates" => match crates.as_deref_mut() {
+                    Some(crates) => crates.parse(meta, &["kube_core", "schemars"]),
+                    None => Err(meta.error("`crates(...)` belongs on the struct, not on a field")),
+                },
+                "rule" | "cel" => Err(meta.error(format!(
+                    "unknown key `{key}` in #[x_kube(...)]: CEL rules are written `validation = \"...\"`"
+                ))),
+                _ => Err(unknown_key(meta, &key, "#[x_kube(...)]", keys)),
+            }
+        });
+    }
+    out
 }
 
 /// The `#[schemars(transform = ...)]` attributes standing for `x_kube`.
@@ -92,9 +81,10 @@ fn transforms(x_kube: &XKube, kube_core: &Path) -> Vec<TokenStream> {
         }) => quote!(#[schemars(transform = #kube_core::cel::Rule::new(#lit))]),
         other => quote!(#[schemars(transform = #kube_core::cel::Rule::from(#other))]),
     });
-    let strategy = x_kube.merge_strategy.iter().map(
-        |expr| quote!(#[schemars(transform = #kube_core::cel::MergeStrategy::from(#expr))]),
-    );
+    let strategy = x_kube
+        .merge_strategy
+        .iter()
+        .map(|expr| quote!(#[schemars(transform = #kube_core::cel::MergeStrategy::from(#expr))]));
     rules.chain(strategy).collect()
 }
 
@@ -148,28 +138,22 @@ fn has_container_rename(attrs: &[Attribute]) -> bool {
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let not_a_struct = |what: &str| {
+        syn::Error::new(
+            input.ident.span(),
+            format!(
+                "#[derive(KubeSchema)] applies to structs with named fields, not to {what}: derive `schemars::JsonSchema` for it, and put rules on the fields that hold it"
+            ),
+        )
+    };
     let fields = match &input.data {
         Data::Struct(data) => match &data.fields {
             Fields::Named(fields) => fields,
-            _ => {
-                return Err(syn::Error::new(
-                    input.ident.span(),
-                    "#[derive(KubeSchema)] applies to structs with named fields",
-                ));
-            }
+            Fields::Unnamed(_) => return Err(not_a_struct("a tuple struct")),
+            Fields::Unit => return Err(not_a_struct("a unit struct")),
         },
-        Data::Enum(data) => {
-            return Err(syn::Error::new(
-                data.enum_token.span(),
-                "#[derive(KubeSchema)] applies to structs with named fields; derive `JsonSchema` for enums",
-            ));
-        }
-        Data::Union(data) => {
-            return Err(syn::Error::new(
-                data.union_token.span(),
-                "#[derive(KubeSchema)] applies to structs with named fields",
-            ));
-        }
+        Data::Enum(_) => return Err(not_a_struct("an enum")),
+        Data::Union(_) => return Err(not_a_struct("a union")),
     };
 
     let mut errors = Errors::default();
@@ -219,7 +203,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
     });
 
-    let mut bounds = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+    let mut bounds = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
     bounds
         .predicates
         .push(syn::parse_quote!(#copy #ty_generics: #schemars::JsonSchema));

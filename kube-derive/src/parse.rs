@@ -1,9 +1,12 @@
 //! Small parsers shared by the derives' attribute readers.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::{
-    Expr, ExprLit, Ident, Lit, LitBool, LitStr, Path, Result, Token, Type, meta::ParseNestedMeta,
-    parse::ParseStream,
+    Attribute, Expr, ExprLit, Ident, Lit, LitBool, LitStr, Meta, Path, Result, Token, Type,
+    meta::ParseNestedMeta,
+    parse::{ParseStream, Parser},
+    punctuated::Punctuated,
 };
 
 /// The paths generated code uses to reach the crates it needs.
@@ -36,10 +39,7 @@ impl CratesAttr {
         meta.parse_nested_meta(|inner| {
             let key = key_of(&inner)?;
             if !allowed.contains(&key.as_str()) {
-                return Err(inner.error(format!(
-                    "unknown crate `{key}` in `crates(...)`: expected one of {}",
-                    one_of(allowed)
-                )));
+                return Err(unknown_key(&inner, &key, "`crates(...)`", allowed));
             }
             let slot = match key.as_str() {
                 "kube_core" => &mut self.kube_core,
@@ -81,6 +81,88 @@ pub(crate) fn key_of(meta: &ParseNestedMeta) -> Result<String> {
         .get_ident()
         .map(Ident::to_string)
         .ok_or_else(|| meta.error("expected a plain key such as `group`, not a path"))
+}
+
+/// Runs `handler` on each item of an attribute like `#[kube(a = "..", b(..), c)]`
+/// on its own, so that a mistake in one item still lets the others be read and
+/// checked: every mistake is reported at once, and none hides behind another.
+///
+/// Returns `false` when the attribute could not even be split into items (its
+/// syntax error is then in `errors`), so nothing is known about its keys.
+pub(crate) fn for_each_item(
+    attr: &Attribute,
+    errors: &mut Errors,
+    mut handler: impl FnMut(&ParseNestedMeta) -> Result<()>,
+) -> bool {
+    let items = match attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) {
+        Ok(items) => items,
+        Err(err) => {
+            errors.push(err);
+            return false;
+        }
+    };
+    for item in items {
+        let parser = syn::meta::parser(|meta| handler(&meta));
+        if let Err(err) = parser.parse2(item.into_token_stream()) {
+            errors.push(err);
+        }
+    }
+    true
+}
+
+/// The error for a key the attribute does not know, suggesting the closest
+/// known key when the unknown one looks like a typo of it.
+pub(crate) fn unknown_key(
+    meta: &ParseNestedMeta,
+    key: &str,
+    attribute: &str,
+    keys: &[&str],
+) -> syn::Error {
+    match did_you_mean(key, keys) {
+        Some(close) => meta.error(format!(
+            "unknown key `{key}` in {attribute}: did you mean `{close}`?"
+        )),
+        None => meta.error(format!(
+            "unknown key `{key}` in {attribute}: expected {}",
+            one_of(keys)
+        )),
+    }
+}
+
+/// The candidate `word` most likely is a typo of: the same but for case,
+/// `_` or `-`, or at most a couple of letters apart.
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let normalize = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
+    let wanted = normalize(word);
+    if let Some(same) = candidates.iter().find(|c| normalize(c) == wanted) {
+        return Some(same);
+    }
+    let tolerance = (word.chars().count() / 4).clamp(1, 2);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&wanted, &normalize(c)), *c))
+        .filter(|(distance, _)| *distance <= tolerance)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance: the fewest insertions, deletions and substitutions
+/// turning `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            let deletion = previous[j + 1] + 1;
+            let insertion = current[j] + 1;
+            current.push(substitution.min(deletion).min(insertion));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Lists keys for an error message: "`a`, `b` or `c`".

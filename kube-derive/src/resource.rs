@@ -3,9 +3,9 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Fields, Path, spanned::Spanned};
+use syn::{Data, DeriveInput, Fields, Path};
 
-use crate::parse::{CratesAttr, Errors, key_of, one_of, path_value};
+use crate::parse::{CratesAttr, Errors, for_each_item, key_of, path_value, unknown_key};
 
 /// Expands `#[derive(Resource)]` on `input`.
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
@@ -21,27 +21,26 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut crates = CratesAttr::default();
     let mut first_attr = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("resource")) {
-        first_attr.get_or_insert_with(|| attr.span());
-        let result = attr.parse_nested_meta(|meta| {
-            let key = key_of(&meta)?;
+        first_attr.get_or_insert(attr);
+        for_each_item(attr, &mut errors, |meta| {
+            let key = key_of(meta)?;
             match key.as_str() {
                 "inherit" => {
                     if inherit.is_some() {
-                        return Err(meta.error("`inherit` is given twice"));
+                        return Err(meta.error("`inherit` is given twice: keep one"));
                     }
-                    inherit = Some(path_value(&meta, &key)?);
+                    inherit = Some(path_value(meta, &key)?);
                     Ok(())
                 }
-                "crates" => crates.parse(&meta, &["kube_core"]),
-                _ => Err(meta.error(format!(
-                    "unknown key `{key}` in #[resource(...)]: expected one of {}",
-                    one_of(&["inherit", "crates"])
-                ))),
+                "crates" => crates.parse(meta, &["kube_core"]),
+                _ => Err(unknown_key(
+                    meta,
+                    &key,
+                    "#[resource(...)]",
+                    &["inherit", "crates"],
+                )),
             }
         });
-        if let Err(err) = result {
-            errors.push(err);
-        }
     }
     let attributes_parsed = errors.is_empty();
     let has_metadata = match &input.data {
@@ -61,15 +60,15 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         ));
     }
     if !input.generics.params.is_empty() {
-        errors.push(syn::Error::new(
-            input.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &input.generics,
             "#[derive(Resource)] does not support generic types",
         ));
     }
     if inherit.is_none() && attributes_parsed {
         errors.push(match first_attr {
-            Some(span) => syn::Error::new(
-                span,
+            Some(attr) => syn::Error::new_spanned(
+                &attr.meta,
                 "missing `inherit` in #[resource(...)], e.g. `inherit = \"ConfigMap\"`",
             ),
             None => syn::Error::new(

@@ -37,7 +37,10 @@ use serde_json::json;
     label_selector_path = ".status.selector"
 ))]
 #[kube(selectable = ".spec.owner", selectable = ".spec.team")]
-#[kube(annotation("clux.dev/team", "platform"), label("clux.dev/tier", "core"))]
+#[kube(
+    annotation("clux.dev/team", "platform"),
+    label("clux.dev/tier", "core")
+)]
 #[kube(validation = "self.spec.replicas <= 10")]
 #[kube(validation = Rule::new("has(self.spec.owner)").message("an owner is required"))]
 #[kube(doc = "A Foo: replicas owned by someone.", attr = "allow(deprecated)")]
@@ -71,7 +74,12 @@ pub struct PolicySpec {
 
 /// A resource whose generated type is named apart from its kind.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
-#[kube(group = "example.com", version = "v2", kind = "Box", root = "BoxResource")]
+#[kube(
+    group = "example.com",
+    version = "v2",
+    kind = "Box",
+    root = "BoxResource"
+)]
 #[kube(plural = "boxen", singular = "onebox", served = false, storage = false)]
 #[kube(deprecated = "use v3")]
 pub struct BoxSpec {
@@ -81,7 +89,13 @@ pub struct BoxSpec {
 
 /// A deprecated version without a warning, with no schema.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug)]
-#[kube(group = "example.com", version = "v0", kind = "Old", schema = "disabled", deprecated)]
+#[kube(
+    group = "example.com",
+    version = "v0",
+    kind = "Old",
+    schema = "disabled",
+    deprecated
+)]
 pub struct OldSpec {
     /// Anything.
     pub data: String,
@@ -89,7 +103,12 @@ pub struct OldSpec {
 
 /// A resource whose root schema is written by hand.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
-#[kube(group = "example.com", version = "v1", kind = "Manual", schema = "manual")]
+#[kube(
+    group = "example.com",
+    version = "v1",
+    kind = "Manual",
+    schema = "manual"
+)]
 pub struct ManualSpec {
     /// Anything.
     pub data: String,
@@ -140,7 +159,10 @@ fn resource_impl_reports_the_coordinates() {
         "/apis/clux.dev/v1/namespaces/ns/foos"
     );
     assert_eq!(Policy::plural(&()), "policies");
-    assert_eq!(Policy::url_path(&(), None), "/apis/example.com/v1alpha1/policies");
+    assert_eq!(
+        Policy::url_path(&(), None),
+        "/apis/example.com/v1alpha1/policies"
+    );
     assert_eq!(BoxResource::kind(&()), "Box");
     assert_eq!(BoxResource::plural(&()), "boxen");
 
@@ -208,7 +230,10 @@ fn serializes_with_type_meta_and_without_empty_status() {
     let mut with_status = foo();
     with_status.status = Some(FooStatus::default());
     let json = serde_json::to_value(&with_status).expect("serializable");
-    assert_eq!(json["status"], json!({"ready": false, "replicas": 0, "selector": null}));
+    assert_eq!(
+        json["status"],
+        json!({"ready": false, "replicas": 0, "selector": null})
+    );
 }
 
 #[test]
@@ -239,16 +264,21 @@ fn refuses_another_api_version_or_kind() {
     }))
     .expect_err("wrong apiVersion");
     assert!(
-        wrong_version.to_string().contains("apiVersion \"clux.dev/v2\""),
+        wrong_version
+            .to_string()
+            .contains("apiVersion \"clux.dev/v2\""),
         "{wrong_version}"
     );
     let wrong_kind = serde_json::from_value::<Foo>(json!({
         "apiVersion": "clux.dev/v1", "kind": "Bar", "spec": {"replicas": 1, "owner": "x"}
     }))
     .expect_err("wrong kind");
-    assert!(wrong_kind.to_string().contains("kind \"Bar\""), "{wrong_kind}");
-    let missing_spec = serde_json::from_value::<Foo>(json!({"metadata": {}}))
-        .expect_err("spec is required");
+    assert!(
+        wrong_kind.to_string().contains("kind \"Bar\""),
+        "{wrong_kind}"
+    );
+    let missing_spec =
+        serde_json::from_value::<Foo>(json!({"metadata": {}})).expect_err("spec is required");
     assert!(missing_spec.to_string().contains("spec"), "{missing_spec}");
 }
 
@@ -259,7 +289,10 @@ fn crd_names_and_metadata() {
     assert_eq!(Foo::crd_name(), "foos.clux.dev");
     assert_eq!(
         crd.metadata.annotations,
-        Some(BTreeMap::from([("clux.dev/team".into(), "platform".into())]))
+        Some(BTreeMap::from([(
+            "clux.dev/team".into(),
+            "platform".into()
+        )]))
     );
     assert_eq!(
         crd.metadata.labels,
@@ -329,7 +362,10 @@ fn printer_columns_in_both_forms() {
     assert_eq!(columns[1].type_, "boolean");
     assert_eq!(columns[1].json_path, ".status.ready");
     assert_eq!(columns[1].priority, None);
-    assert_eq!(Policy::crd().spec.versions[0].additional_printer_columns, None);
+    assert_eq!(
+        Policy::crd().spec.versions[0].additional_printer_columns,
+        None
+    );
 }
 
 #[test]
@@ -345,7 +381,10 @@ fn subresources_and_selectable_fields() {
     let scale = subresources.scale.expect("scale subresource");
     assert_eq!(scale.spec_replicas_path, ".spec.replicas");
     assert_eq!(scale.status_replicas_path, ".status.replicas");
-    assert_eq!(scale.label_selector_path.as_deref(), Some(".status.selector"));
+    assert_eq!(
+        scale.label_selector_path.as_deref(),
+        Some(".status.selector")
+    );
     let selectable: Vec<_> = version
         .selectable_fields
         .iter()
@@ -372,9 +411,11 @@ fn schema_modes() {
         Some("A Foo: replicas owned by someone.")
     );
     let properties = foo_schema.properties.expect("properties");
-    assert!(["apiVersion", "kind", "metadata", "spec", "status"]
-        .iter()
-        .all(|p| properties.contains_key(*p)));
+    assert!(
+        ["apiVersion", "kind", "metadata", "spec", "status"]
+            .iter()
+            .all(|p| properties.contains_key(*p))
+    );
     assert_eq!(foo_schema.required, Some(vec!["spec".into()]));
 
     assert_eq!(Old::crd().spec.versions[0].schema, None);

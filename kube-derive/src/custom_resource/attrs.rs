@@ -1,15 +1,23 @@
 //! Reading `#[kube(...)]`.
+//!
+//! Every item of every `#[kube(...)]` attribute is read on its own, so all
+//! mistakes are reported in one compilation, each at the item it concerns.
+//! Values the apiserver would refuse (a version like `V1`, a printer column of
+//! an unknown type, a scale path outside `.spec`) are refused here already.
+
+use std::collections::BTreeSet;
 
 use proc_macro2::Span;
 use serde_json::Value;
 use syn::{
-    Attribute, Expr, Ident, LitStr, Meta, Path, Result, Type, meta::ParseNestedMeta,
+    Attribute, Expr, Ident, LitInt, LitStr, Meta, Path, Result, Type, meta::ParseNestedMeta,
     spanned::Spanned,
 };
 
+use super::names::{group_problem, kind_problem, resource_name_problem, version_problem};
 use crate::parse::{
-    Crates, CratesAttr, Errors, expr_value, flag_value, key_of, one_of, path_value, string_pair,
-    string_value, type_value,
+    Crates, CratesAttr, Errors, did_you_mean, expr_value, flag_value, for_each_item, key_of,
+    one_of, path_value, string_pair, string_value, type_value, unknown_key,
 };
 
 const KEYS: &[&str] = &[
@@ -39,7 +47,13 @@ const KEYS: &[&str] = &[
     "crates",
 ];
 
-const CRATES: &[&str] = &["kube_core", "k8s_openapi", "schemars", "serde", "serde_json"];
+const CRATES: &[&str] = &[
+    "kube_core",
+    "k8s_openapi",
+    "schemars",
+    "serde",
+    "serde_json",
+];
 
 /// How the schema of the custom resource comes about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +64,18 @@ pub(crate) enum SchemaMode {
     Manual,
     /// The definition has no schema.
     Disabled,
+}
+
+impl SchemaMode {
+    const NAMES: &[&str] = &["derived", "manual", "disabled"];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Derived => "derived",
+            Self::Manual => "manual",
+            Self::Disabled => "disabled",
+        }
+    }
 }
 
 /// One printer column.
@@ -100,14 +126,17 @@ pub(crate) struct KubeAttrs {
 /// Attributes as they are read, before required keys are checked.
 #[derive(Default)]
 struct Partial {
-    group: Option<LitStr>,
-    version: Option<LitStr>,
+    /// Every key met, valid or not: a key given with a wrong value is not
+    /// reported missing on top of its own error.
+    given: BTreeSet<String>,
+    group: Option<String>,
+    version: Option<String>,
     kind: Option<LitStr>,
     root: Option<Ident>,
     namespaced: Option<bool>,
     status: Option<Type>,
-    plural: Option<LitStr>,
-    singular: Option<LitStr>,
+    plural: Option<String>,
+    singular: Option<String>,
     shortnames: Vec<String>,
     categories: Vec<String>,
     printcolumns: Vec<PrintColumn>,
@@ -115,7 +144,7 @@ struct Partial {
     selectable: Vec<String>,
     derives: Vec<Path>,
     attrs: Vec<Meta>,
-    schema: Option<(SchemaMode, Span)>,
+    schema: Option<SchemaMode>,
     doc: Option<String>,
     annotations: Vec<(String, String)>,
     labels: Vec<(String, String)>,
@@ -124,75 +153,79 @@ struct Partial {
     deprecated: Option<Option<String>>,
     validations: Vec<Expr>,
     crates: CratesAttr,
-    seen_crates: bool,
+    crates_given: bool,
 }
 
 /// Reads every `#[kube(...)]` attribute of the spec struct.
 pub(crate) fn parse(attrs: &[Attribute], spec: &Ident) -> Result<KubeAttrs> {
     let mut errors = Errors::default();
     let mut partial = Partial::default();
-    let mut first_attr: Option<Span> = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("kube")) {
-        first_attr.get_or_insert_with(|| attr.span());
-        if let Err(err) = attr.parse_nested_meta(|meta| partial.entry(&meta)) {
-            errors.push(err);
-        }
-    }
-    let Some(attr_span) = first_attr else {
+    let kube_attrs: Vec<&Attribute> = attrs.iter().filter(|a| a.path().is_ident("kube")).collect();
+    let Some(first_attr) = kube_attrs.first() else {
         return Err(syn::Error::new(
             spec.span(),
-            "#[derive(CustomResource)] needs a `#[kube(group = \"...\", version = \"...\", kind = \"...\")]` attribute",
+            "#[derive(CustomResource)] needs to know what it derives: add `#[kube(group = \"example.com\", version = \"v1\", kind = \"Foo\")]`",
         ));
     };
+    let mut all_readable = true;
+    for attr in &kube_attrs {
+        all_readable &= for_each_item(attr, &mut errors, |meta| partial.entry(meta));
+    }
 
-    let mut required = |value: &Option<LitStr>, key: &str, example: &str| -> String {
-        match value {
-            Some(lit) if !lit.value().is_empty() => lit.value(),
-            Some(lit) => {
-                errors.push(syn::Error::new(lit.span(), format!("`{key}` must not be empty")));
-                String::new()
-            }
-            None => {
-                errors.push(syn::Error::new(
-                    attr_span,
-                    format!("missing `{key}` in #[kube(...)], e.g. `{key} = \"{example}\"`"),
-                ));
-                String::new()
-            }
-        }
-    };
-    let group = required(&partial.group, "group", "example.com");
-    let version = required(&partial.version, "version", "v1");
-    let kind = required(&partial.kind, "kind", "Foo");
+    let missing: Vec<&str> = ["group", "version", "kind"]
+        .into_iter()
+        .filter(|key| !partial.given.contains(*key))
+        .collect();
+    if !missing.is_empty() && all_readable {
+        let list = one_of(&missing).replace(" or ", " and ");
+        errors.push(syn::Error::new_spanned(
+            &first_attr.meta,
+            format!(
+                "#[kube(...)] needs {list}, e.g. `#[kube(group = \"example.com\", version = \"v1\", kind = \"Foo\")]`"
+            ),
+        ));
+    }
 
+    // The generated type is named at the derive rather than at the string it
+    // comes from: rustc would otherwise suggest edits inside that string.
     let root = match (partial.root.take(), &partial.kind) {
-        (Some(root), _) => Some(root),
-        (None, Some(lit)) if !kind.is_empty() => match syn::parse_str::<Ident>(&kind) {
-            Ok(_) => Some(Ident::new(&kind, lit.span())),
+        (Some(mut root), _) => {
+            root.set_span(Span::call_site());
+            Some(root)
+        }
+        (None, Some(kind)) => match syn::parse_str::<Ident>(&kind.value()) {
+            Ok(_) => Some(Ident::new(&kind.value(), Span::call_site())),
             Err(_) => {
                 errors.push(syn::Error::new(
-                    lit.span(),
+                    kind.span(),
                     format!(
-                        "kind `{kind}` is not a valid type name: name the generated type with `root = \"...\"`"
+                        "kind \"{}\" cannot name the generated type: name it with `root = \"...\"`",
+                        kind.value()
                     ),
                 ));
                 None
             }
         },
-        _ => None,
+        (None, None) => None,
     };
 
-    let schema = partial.schema.map_or(SchemaMode::Derived, |(mode, _)| mode);
-    if let Some((mode, span)) = partial.schema
-        && mode != SchemaMode::Derived
-        && let Some(first) = partial.validations.first()
-    {
-        let mut err = syn::Error::new(
-            first.span(),
-            "`validation` rules are added to the derived schema: they need `schema = \"derived\"`",
-        );
-        err.combine(syn::Error::new(span, "the schema is not derived here"));
-        errors.push(err);
+    let schema = partial.schema.unwrap_or(SchemaMode::Derived);
+    if schema != SchemaMode::Derived {
+        let advice = match schema {
+            SchemaMode::Manual => {
+                "add the rule in your own `JsonSchema` impl instead (see `kube::core::cel::validate`)"
+            }
+            _ => "remove the rule, or let the schema be derived",
+        };
+        for rule in &partial.validations {
+            errors.push(syn::Error::new_spanned(
+                rule,
+                format!(
+                    "`validation` adds a rule to the derived schema, which `schema = \"{}\"` turns off: {advice}",
+                    schema.name()
+                ),
+            ));
+        }
     }
     for derive in &partial.derives {
         let name = derive
@@ -216,15 +249,21 @@ pub(crate) fn parse(attrs: &[Attribute], spec: &Ident) -> Result<KubeAttrs> {
     }
 
     errors.finish()?;
+    let (Some(group), Some(version), Some(kind), Some(root)) =
+        (partial.group, partial.version, partial.kind, root)
+    else {
+        // Unreachable: a missing key or an invalid value was reported above.
+        return Err(syn::Error::new(spec.span(), "#[kube(...)] is incomplete"));
+    };
     Ok(KubeAttrs {
         group,
         version,
-        kind,
-        root: root.unwrap_or_else(|| Ident::new("Unnamed", Span::call_site())),
+        kind: kind.value(),
+        root,
         namespaced: partial.namespaced.unwrap_or(false),
         status: partial.status,
-        plural: partial.plural.map(|l| l.value()),
-        singular: partial.singular.map(|l| l.value()),
+        plural: partial.plural,
+        singular: partial.singular,
         shortnames: partial.shortnames,
         categories: partial.categories,
         printcolumns: partial.printcolumns,
@@ -247,12 +286,34 @@ pub(crate) fn parse(attrs: &[Attribute], spec: &Ident) -> Result<KubeAttrs> {
 impl Partial {
     fn entry(&mut self, meta: &ParseNestedMeta) -> Result<()> {
         let key = key_of(meta)?;
+        self.given.insert(key.clone());
         match key.as_str() {
-            "group" => set_once(meta, &key, &mut self.group, string_value(meta, &key)?),
-            "version" => set_once(meta, &key, &mut self.version, string_value(meta, &key)?),
-            "kind" => set_once(meta, &key, &mut self.kind, string_value(meta, &key)?),
-            "plural" => set_once(meta, &key, &mut self.plural, string_value(meta, &key)?),
-            "singular" => set_once(meta, &key, &mut self.singular, string_value(meta, &key)?),
+            "group" => {
+                let value = checked_string(meta, &key, group_problem)?;
+                set_once(meta, &key, &mut self.group, value)
+            }
+            "version" => {
+                let value = checked_string(meta, &key, version_problem)?;
+                set_once(meta, &key, &mut self.version, value)
+            }
+            "kind" => {
+                let lit = string_value(meta, &key)?;
+                check(&lit, kind_problem)?;
+                set_once(meta, &key, &mut self.kind, lit)
+            }
+            "plural" => {
+                let value = checked_string(meta, &key, |v| resource_name_problem("plural", v))?;
+                set_once(meta, &key, &mut self.plural, value)
+            }
+            "singular" => {
+                let value = checked_string(meta, &key, |v| resource_name_problem("singular", v))?;
+                set_once(meta, &key, &mut self.singular, value)
+            }
+            "shortname" => {
+                let value = checked_string(meta, &key, |v| resource_name_problem("shortname", v))?;
+                self.shortnames.push(value);
+                Ok(())
+            }
             "namespaced" => set_once(meta, &key, &mut self.namespaced, flag_value(meta, &key)?),
             "storage" => set_once(meta, &key, &mut self.storage, flag_value(meta, &key)?),
             "served" => set_once(meta, &key, &mut self.served, flag_value(meta, &key)?),
@@ -274,17 +335,13 @@ impl Partial {
                 let doc = string_value(meta, &key)?.value();
                 set_once(meta, &key, &mut self.doc, doc)
             }
-            "shortname" => {
-                self.shortnames.push(string_value(meta, &key)?.value());
-                Ok(())
-            }
             "category" => {
                 self.categories.push(string_value(meta, &key)?.value());
                 Ok(())
             }
             "selectable" => {
                 let lit = string_value(meta, &key)?;
-                check_json_path(&lit, &key)?;
+                check(&lit, |path| json_path_problem(&key, path))?;
                 self.selectable.push(lit.value());
                 Ok(())
             }
@@ -304,15 +361,20 @@ impl Partial {
                     "manual" => SchemaMode::Manual,
                     "disabled" => SchemaMode::Disabled,
                     other => {
+                        let hint = match did_you_mean(other, SchemaMode::NAMES) {
+                            Some(close) => format!("did you mean \"{close}\"?"),
+                            None => {
+                                "expected \"derived\" (the default), \"manual\" or \"disabled\""
+                                    .to_string()
+                            }
+                        };
                         return Err(syn::Error::new(
                             lit.span(),
-                            format!(
-                                "unknown schema mode \"{other}\": expected \"derived\", \"manual\" or \"disabled\""
-                            ),
+                            format!("unknown schema mode \"{other}\": {hint}"),
                         ));
                     }
                 };
-                set_once(meta, &key, &mut self.schema, (mode, lit.span()))
+                set_once(meta, &key, &mut self.schema, mode)
             }
             "annotation" => {
                 let (k, v) = string_pair(meta, &key)?;
@@ -326,11 +388,16 @@ impl Partial {
             }
             "deprecated" => {
                 let warning = if meta.input.peek(syn::Token![=]) {
-                    Some(string_value(meta, &key)?.value())
+                    Some(string_value(meta, &key).map_err(|err| {
+                        syn::Error::new(
+                            err.span(),
+                            "`deprecated` takes no value or a warning for clients, e.g. `deprecated = \"use v2\"`",
+                        )
+                    })?)
                 } else {
                     None
                 };
-                set_once(meta, &key, &mut self.deprecated, warning)
+                set_once(meta, &key, &mut self.deprecated, warning.map(|w| w.value()))
             }
             "validation" => {
                 self.validations.push(expr_value(meta)?);
@@ -338,8 +405,7 @@ impl Partial {
             }
             "printcolumn" => {
                 let column = if meta.input.peek(syn::Token![=]) {
-                    let lit = string_value(meta, &key)?;
-                    print_column_from_json(&lit)?
+                    print_column_from_json(&string_value(meta, &key)?)?
                 } else {
                     print_column_from_meta(meta)?
                 };
@@ -348,34 +414,49 @@ impl Partial {
             }
             "scale" => {
                 let scale = if meta.input.peek(syn::Token![=]) {
-                    let lit = string_value(meta, &key)?;
-                    scale_from_json(&lit)?
+                    scale_from_json(&string_value(meta, &key)?)?
                 } else {
                     scale_from_meta(meta)?
                 };
                 set_once(meta, &key, &mut self.scale, scale)
             }
             "crates" => {
-                if self.seen_crates {
-                    return Err(meta.error("`crates(...)` is given twice"));
+                if self.crates_given {
+                    return Err(meta.error("`crates(...)` is given twice: list every crate in one"));
                 }
-                self.seen_crates = true;
+                self.crates_given = true;
                 self.crates.parse(meta, CRATES)
             }
-            _ => Err(meta.error(format!(
-                "unknown key `{key}` in #[kube(...)]: expected one of {}",
-                one_of(KEYS)
-            ))),
+            _ => Err(unknown_key(meta, &key, "#[kube(...)]", KEYS)),
         }
     }
 }
 
 fn set_once<T>(meta: &ParseNestedMeta, key: &str, slot: &mut Option<T>, value: T) -> Result<()> {
     if slot.is_some() {
-        return Err(meta.error(format!("`{key}` is given twice")));
+        return Err(meta.error(format!("`{key}` is given twice: keep one")));
     }
     *slot = Some(value);
     Ok(())
+}
+
+/// Refuses `lit` with the message `problem` finds, if it finds one.
+fn check(lit: &LitStr, problem: impl Fn(&str) -> Option<String>) -> Result<()> {
+    match problem(&lit.value()) {
+        Some(message) => Err(syn::Error::new(lit.span(), message)),
+        None => Ok(()),
+    }
+}
+
+/// `key = "..."`, checked with `problem`.
+fn checked_string(
+    meta: &ParseNestedMeta,
+    key: &str,
+    problem: impl Fn(&str) -> Option<String>,
+) -> Result<String> {
+    let lit = string_value(meta, key)?;
+    check(&lit, problem)?;
+    Ok(lit.value())
 }
 
 /// An `attr = "..."` entry, refusing what would not work on the generated type.
@@ -392,49 +473,37 @@ fn root_attr(lit: &LitStr) -> Result<Meta> {
             "derive traits on the generated type with `derive = \"Trait\"`, not `attr`",
         ));
     }
-    if meta.path().is_ident("serde") {
-        return Err(syn::Error::new(
-            lit.span(),
-            "the generated type's serde impls are written by the derive: serde attributes would have no effect",
-        ));
+    for (name, what) in [("serde", "serde impls"), ("schemars", "schema")] {
+        if meta.path().is_ident(name) {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "the derive writes the generated type's {what}: `{name}` attributes on it would have no effect"
+                ),
+            ));
+        }
     }
     Ok(meta)
 }
 
 const COLUMN_TYPES: &[&str] = &["integer", "number", "string", "boolean", "date"];
 
-fn check_json_path(lit: &LitStr, key: &str) -> Result<()> {
-    if lit.value().starts_with('.') {
-        Ok(())
-    } else {
-        Err(syn::Error::new(
-            lit.span(),
-            format!("`{key}` must be a JSON path starting with `.`, e.g. \".spec.name\""),
-        ))
-    }
+fn json_path_problem(key: &str, path: &str) -> Option<String> {
+    (!path.starts_with('.')).then(|| {
+        format!(
+            "`{key}` must be a JSON path starting with `.`, e.g. \".spec.name\", not \"{path}\""
+        )
+    })
 }
 
-fn check_column(column: &PrintColumn, span: Span) -> Result<()> {
-    if !COLUMN_TYPES.contains(&column.type_.as_str()) {
-        return Err(syn::Error::new(
-            span,
-            format!(
-                "printer column type \"{}\" is not one Kubernetes knows: expected {}",
-                column.type_,
-                one_of(COLUMN_TYPES)
-            ),
-        ));
-    }
-    if !column.json_path.starts_with('.') {
-        return Err(syn::Error::new(
-            span,
-            format!(
-                "printer column json_path \"{}\" must start with `.`, e.g. \".spec.name\"",
-                column.json_path
-            ),
-        ));
-    }
-    Ok(())
+fn column_type_problem(type_: &str) -> Option<String> {
+    (!COLUMN_TYPES.contains(&type_)).then(|| {
+        let hint = match did_you_mean(type_, COLUMN_TYPES) {
+            Some(close) => format!("did you mean \"{close}\"?"),
+            None => format!("expected {}", one_of(COLUMN_TYPES)),
+        };
+        format!("printer column type \"{type_}\" is not one Kubernetes knows: {hint}")
+    })
 }
 
 fn print_column_from_meta(meta: &ParseNestedMeta) -> Result<PrintColumn> {
@@ -457,48 +526,58 @@ fn print_column_from_meta(meta: &ParseNestedMeta) -> Result<PrintColumn> {
         match key.as_str() {
             "name" => set_once(&inner, &key, &mut name, string_value(&inner, &key)?.value()),
             "type_" | "type" => {
-                set_once(&inner, "type_", &mut type_, string_value(&inner, &key)?.value())
+                let value = checked_string(&inner, "type_", column_type_problem)?;
+                set_once(&inner, "type_", &mut type_, value)
             }
-            "json_path" => set_once(
+            "json_path" => {
+                let value = checked_string(&inner, &key, |p| json_path_problem("json_path", p))?;
+                set_once(&inner, &key, &mut json_path, value)
+            }
+            "description" => {
+                let value = string_value(&inner, &key)?.value();
+                set_once(&inner, &key, &mut description, value)
+            }
+            "format" => set_once(
                 &inner,
                 &key,
-                &mut json_path,
+                &mut format,
                 string_value(&inner, &key)?.value(),
             ),
-            "description" => set_once(
-                &inner,
-                &key,
-                &mut description,
-                string_value(&inner, &key)?.value(),
-            ),
-            "format" => set_once(&inner, &key, &mut format, string_value(&inner, &key)?.value()),
             "priority" => {
-                let lit: syn::LitInt = inner.value()?.parse().map_err(|err| {
-                    syn::Error::new(err.span(), "`priority` takes an integer, e.g. `priority = 1`")
+                let value = inner.value()?;
+                let lit: LitInt = value.parse().map_err(|err| {
+                    syn::Error::new(
+                        err.span(),
+                        "`priority` takes an integer, e.g. `priority = 1`",
+                    )
                 })?;
-                set_once(&inner, &key, &mut priority, lit.base10_parse::<i32>()?)
+                let number = lit.base10_parse::<i32>().map_err(|_| {
+                    syn::Error::new(
+                        lit.span(),
+                        "`priority` must fit in an i32, e.g. `priority = 1`",
+                    )
+                })?;
+                set_once(&inner, &key, &mut priority, number)
             }
-            _ => Err(inner.error(format!(
-                "unknown key `{key}` in `printcolumn(...)`: expected one of {}",
-                one_of(COLUMN_KEYS)
-            ))),
+            _ => Err(unknown_key(&inner, &key, "`printcolumn(...)`", COLUMN_KEYS)),
         }
     })?;
     let missing = |key: &str| {
-        meta.error(format!(
-            "`printcolumn(...)` needs `{key}`, e.g. `printcolumn(name = \"Replicas\", type_ = \"integer\", json_path = \".spec.replicas\")`"
-        ))
+        syn::Error::new(
+            meta.path.span(),
+            format!(
+                "`printcolumn(...)` needs `{key}`, e.g. `printcolumn(name = \"Replicas\", type_ = \"integer\", json_path = \".spec.replicas\")`"
+            ),
+        )
     };
-    let column = PrintColumn {
+    Ok(PrintColumn {
         name: name.ok_or_else(|| missing("name"))?,
         type_: type_.ok_or_else(|| missing("type_"))?,
         json_path: json_path.ok_or_else(|| missing("json_path"))?,
         description,
         format,
         priority,
-    };
-    check_column(&column, meta.path.span())?;
-    Ok(column)
+    })
 }
 
 /// Parses the JSON object form of `printcolumn` / `scale`.
@@ -516,45 +595,62 @@ fn json_object(lit: &LitStr, key: &str) -> Result<serde_json::Map<String, Value>
     }
 }
 
-fn json_string(
-    object: &serde_json::Map<String, Value>,
-    field: &str,
-    lit: &LitStr,
-    key: &str,
-) -> Result<Option<String>> {
-    match object.get(field) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(syn::Error::new(
-            lit.span(),
-            format!("`{field}` in `{key}` must be a string"),
-        )),
-    }
+/// Reads the fields of a JSON `printcolumn` / `scale`, refusing unknown ones.
+struct JsonFields<'a> {
+    object: serde_json::Map<String, Value>,
+    lit: &'a LitStr,
+    key: &'static str,
 }
 
-fn check_json_keys(
-    object: &serde_json::Map<String, Value>,
-    allowed: &[&str],
-    lit: &LitStr,
-    key: &str,
-) -> Result<()> {
-    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(unknown) => Err(syn::Error::new(
-            lit.span(),
-            format!(
-                "unknown field \"{unknown}\" in `{key}`: expected one of {}",
-                one_of(allowed)
-            ),
-        )),
-        None => Ok(()),
+impl<'a> JsonFields<'a> {
+    fn new(lit: &'a LitStr, key: &'static str, allowed: &[&str]) -> Result<Self> {
+        let object = json_object(lit, key)?;
+        if let Some(unknown) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let hint = match did_you_mean(unknown, allowed) {
+                Some(close) => format!("did you mean \"{close}\"?"),
+                None => format!("expected {}", one_of(allowed)),
+            };
+            return Err(syn::Error::new(
+                lit.span(),
+                format!("unknown field \"{unknown}\" in `{key}`: {hint}"),
+            ));
+        }
+        Ok(Self { object, lit, key })
+    }
+
+    fn error(&self, message: String) -> syn::Error {
+        syn::Error::new(self.lit.span(), message)
+    }
+
+    fn string(&self, field: &str) -> Result<Option<String>> {
+        match self.object.get(field) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.error(format!(
+                "\"{field}\" in `{}` must be a string, not {other}",
+                self.key
+            ))),
+        }
+    }
+
+    fn required(&self, field: &str) -> Result<String> {
+        self.string(field)?
+            .ok_or_else(|| self.error(format!("`{}` needs a \"{field}\"", self.key)))
+    }
+
+    fn checked(&self, field: &str, problem: impl Fn(&str) -> Option<String>) -> Result<String> {
+        let value = self.required(field)?;
+        match problem(&value) {
+            Some(message) => Err(self.error(message)),
+            None => Ok(value),
+        }
     }
 }
 
 fn print_column_from_json(lit: &LitStr) -> Result<PrintColumn> {
-    let key = "printcolumn";
-    let object = json_object(lit, key)?;
-    check_json_keys(
-        &object,
+    let fields = JsonFields::new(
+        lit,
+        "printcolumn",
         &[
             "name",
             "type",
@@ -563,35 +659,46 @@ fn print_column_from_json(lit: &LitStr) -> Result<PrintColumn> {
             "format",
             "priority",
         ],
-        lit,
-        key,
     )?;
-    let required = |field: &str| -> Result<String> {
-        json_string(&object, field, lit, key)?.ok_or_else(|| {
-            syn::Error::new(lit.span(), format!("`{key}` needs a \"{field}\""))
-        })
-    };
-    let priority = match object.get("priority") {
+    let priority = match fields.object.get("priority") {
         None => None,
         Some(value) => Some(
             value
                 .as_i64()
                 .and_then(|p| i32::try_from(p).ok())
                 .ok_or_else(|| {
-                    syn::Error::new(lit.span(), "`priority` in `printcolumn` must be an integer")
+                    fields.error(format!(
+                        "\"priority\" in `printcolumn` must be an integer, not {value}"
+                    ))
                 })?,
         ),
     };
-    let column = PrintColumn {
-        name: required("name")?,
-        type_: required("type")?,
-        json_path: required("jsonPath")?,
-        description: json_string(&object, "description", lit, key)?,
-        format: json_string(&object, "format", lit, key)?,
+    Ok(PrintColumn {
+        name: fields.required("name")?,
+        type_: fields.checked("type", column_type_problem)?,
+        json_path: fields.checked("jsonPath", |p| json_path_problem("jsonPath", p))?,
+        description: fields.string("description")?,
+        format: fields.string("format")?,
         priority,
+    })
+}
+
+/// Why a scale path is refused: the apiserver wants the replica paths under
+/// `.spec` and `.status`, and the selector under either.
+fn scale_path_problem(key: &str, path: &str) -> Option<String> {
+    let (prefixes, example): (&[&str], _) = match key {
+        "spec_replicas_path" | "specReplicasPath" => (&[".spec."], ".spec.replicas"),
+        "status_replicas_path" | "statusReplicasPath" => (&[".status."], ".status.replicas"),
+        _ => (&[".status.", ".spec."], ".status.selector"),
     };
-    check_column(&column, lit.span())?;
-    Ok(column)
+    let under = prefixes
+        .iter()
+        .map(|p| format!("`{}`", p.trim_end_matches('.')))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    (!prefixes.iter().any(|p| path.starts_with(p))).then(|| {
+        format!("`{key}` must be a JSON path under {under}, e.g. \"{example}\", not \"{path}\"")
+    })
 }
 
 fn scale_from_meta(meta: &ParseNestedMeta) -> Result<Scale> {
@@ -609,21 +716,18 @@ fn scale_from_meta(meta: &ParseNestedMeta) -> Result<Scale> {
             "spec_replicas_path" => &mut spec,
             "status_replicas_path" => &mut status,
             "label_selector_path" => &mut selector,
-            _ => {
-                return Err(inner.error(format!(
-                    "unknown key `{key}` in `scale(...)`: expected one of {}",
-                    one_of(SCALE_KEYS)
-                )));
-            }
+            _ => return Err(unknown_key(&inner, &key, "`scale(...)`", SCALE_KEYS)),
         };
-        let lit = string_value(&inner, &key)?;
-        check_json_path(&lit, &key)?;
-        set_once(&inner, &key, slot, lit.value())
+        let value = checked_string(&inner, &key, |p| scale_path_problem(&key, p))?;
+        set_once(&inner, &key, slot, value)
     })?;
     let missing = |key: &str| {
-        meta.error(format!(
-            "`scale(...)` needs `{key}`, e.g. `scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\")`"
-        ))
+        syn::Error::new(
+            meta.path.span(),
+            format!(
+                "`scale(...)` needs `{key}`, e.g. `scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\")`"
+            ),
+        )
     };
     Ok(Scale {
         spec_replicas_path: spec.ok_or_else(|| missing("spec_replicas_path"))?,
@@ -633,26 +737,29 @@ fn scale_from_meta(meta: &ParseNestedMeta) -> Result<Scale> {
 }
 
 fn scale_from_json(lit: &LitStr) -> Result<Scale> {
-    let key = "scale";
-    let object = json_object(lit, key)?;
-    check_json_keys(
-        &object,
+    let fields = JsonFields::new(
+        lit,
+        "scale",
         &[
             "specReplicasPath",
             "statusReplicasPath",
             "labelSelectorPath",
         ],
-        lit,
-        key,
     )?;
-    let required = |field: &str| -> Result<String> {
-        json_string(&object, field, lit, key)?.ok_or_else(|| {
-            syn::Error::new(lit.span(), format!("`{key}` needs a \"{field}\""))
-        })
+    let label_selector_path = match fields.string("labelSelectorPath")? {
+        Some(path) => match scale_path_problem("labelSelectorPath", &path) {
+            Some(message) => return Err(fields.error(message)),
+            None => Some(path),
+        },
+        None => None,
     };
     Ok(Scale {
-        spec_replicas_path: required("specReplicasPath")?,
-        status_replicas_path: required("statusReplicasPath")?,
-        label_selector_path: json_string(&object, "labelSelectorPath", lit, key)?,
+        spec_replicas_path: fields.checked("specReplicasPath", |p| {
+            scale_path_problem("specReplicasPath", p)
+        })?,
+        status_replicas_path: fields.checked("statusReplicasPath", |p| {
+            scale_path_problem("statusReplicasPath", p)
+        })?,
+        label_selector_path,
     })
 }

@@ -2,12 +2,14 @@
 //! impls, and its `CustomResourceDefinition`.
 
 mod attrs;
+mod names;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{Data, DeriveInput, Expr, ExprLit, Lit, spanned::Spanned};
+use syn::{Data, DeriveInput, Expr, ExprLit, Fields as StructFields, Lit};
 
 use attrs::{KubeAttrs, SchemaMode};
+use names::guess_plural;
 
 /// Expands `#[derive(CustomResource)]` on `input`.
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
@@ -18,38 +20,63 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
-    match &input.data {
-        Data::Struct(_) => {}
-        Data::Enum(data) => {
-            return Err(syn::Error::new(
-                data.enum_token.span(),
-                "#[derive(CustomResource)] applies to the spec struct, not to an enum: wrap the enum in a struct",
-            ));
-        }
-        Data::Union(data) => {
-            return Err(syn::Error::new(
-                data.union_token.span(),
-                "#[derive(CustomResource)] applies to the spec struct, not to a union",
-            ));
-        }
-    }
-    if !input.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            input.generics.span(),
-            "#[derive(CustomResource)] does not support generic spec types",
-        ));
-    }
+    check_spec_shape(input)?;
     let attrs = attrs::parse(&input.attrs, &input.ident)?;
     let names = Names::new(&attrs);
-    let parts = [
-        root_struct(input, &attrs),
-        resource_impl(input, &attrs, &names),
+    let impls = [
+        resource_impl(&attrs, &names),
         spec_and_status_impls(input, &attrs),
         serde_impls(input, &attrs),
         schema_impl(input, &attrs),
         crd_impl(&attrs, &names),
     ];
-    Ok(parts.into_iter().collect())
+    let root = root_struct(input, &attrs);
+    let constructor = constructor(input, &attrs);
+    let apiext = apiext_path(&attrs);
+    Ok(quote! {
+        #root
+        #constructor
+
+        const _: () = {
+            use ::std::borrow::Cow;
+            use #apiext as apiext;
+
+            #(#impls)*
+        };
+    })
+}
+
+/// The spec must be a plain struct with named fields: it is serialized as the
+/// object's `spec`, which Kubernetes expects to be an object.
+fn check_spec_shape(input: &DeriveInput) -> syn::Result<()> {
+    let shape_error = |what: &str| {
+        syn::Error::new(
+            input.ident.span(),
+            format!(
+                "#[derive(CustomResource)] needs the spec to be a struct with named fields, not {what}: its fields become the object's `spec`"
+            ),
+        )
+    };
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            StructFields::Named(_) => {}
+            StructFields::Unnamed(_) => return Err(shape_error("a tuple struct")),
+            StructFields::Unit => return Err(shape_error("a unit struct")),
+        },
+        Data::Enum(_) => {
+            return Err(shape_error(
+                "an enum (wrap it in a struct, e.g. `struct FooSpec { choice: Choice }`)",
+            ));
+        }
+        Data::Union(_) => return Err(shape_error("a union")),
+    }
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &input.generics,
+            "#[derive(CustomResource)] does not support generic spec types: the definition needs one concrete schema",
+        ));
+    }
+    Ok(())
 }
 
 /// The names the definition declares.
@@ -75,27 +102,6 @@ impl Names {
             crd_name: format!("{plural}.{}", attrs.group),
             plural,
         }
-    }
-}
-
-/// The plural of a kind by English rules, as `kube-core` guesses plurals of
-/// kinds it did not discover.
-pub(crate) fn guess_plural(kind: &str) -> String {
-    let word = kind.to_ascii_lowercase();
-    if word.ends_with("endpoints") || word.ends_with("metrics") {
-        return word;
-    }
-    let ends_with_consonant_y =
-        word.ends_with('y') && !word[..word.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
-    if ends_with_consonant_y {
-        format!("{}ies", &word[..word.len() - 1])
-    } else if ["s", "x", "z", "ch", "sh"]
-        .iter()
-        .any(|suffix| word.ends_with(suffix))
-    {
-        format!("{word}es")
-    } else {
-        format!("{word}s")
     }
 }
 
@@ -138,7 +144,41 @@ fn root_struct(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
     }
 }
 
-fn resource_impl(input: &DeriveInput, attrs: &KubeAttrs, names: &Names) -> TokenStream {
+fn constructor(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
+    let KubeAttrs {
+        root, crates, kind, ..
+    } = attrs;
+    let kube_core = &crates.kube_core;
+    let vis = &input.vis;
+    let spec = &input.ident;
+    let (doc, status_init) = match &attrs.status {
+        Some(_) => (
+            format!(" A new `{kind}` named `name`, with no other metadata and no status."),
+            Some(quote!(status: None,)),
+        ),
+        None => (
+            format!(" A new `{kind}` named `name`, with no other metadata."),
+            None,
+        ),
+    };
+    quote! {
+        impl #root {
+            #[doc = #doc]
+            #vis fn new(name: &str, spec: #spec) -> Self {
+                Self {
+                    metadata: #kube_core::ObjectMeta {
+                        name: Some(name.to_string()),
+                        ..Default::default()
+                    },
+                    spec,
+                    #status_init
+                }
+            }
+        }
+    }
+}
+
+fn resource_impl(attrs: &KubeAttrs, names: &Names) -> TokenStream {
     let KubeAttrs {
         root,
         crates,
@@ -158,51 +198,29 @@ fn resource_impl(input: &DeriveInput, attrs: &KubeAttrs, names: &Names) -> Token
     } else {
         quote!(#kube_core::ClusterResourceScope)
     };
-    let status_init = attrs.status.as_ref().map(|_| quote!(status: None,));
-    let vis = &input.vis;
-    let spec = &input.ident;
-    let new_doc = if attrs.status.is_some() {
-        format!(" A new `{kind}` named `name`, with no other metadata and no status.")
-    } else {
-        format!(" A new `{kind}` named `name`, with no other metadata.")
-    };
     quote! {
-        impl #root {
-            #[doc = #new_doc]
-            #vis fn new(name: &str, spec: #spec) -> Self {
-                Self {
-                    metadata: #kube_core::ObjectMeta {
-                        name: Some(name.to_string()),
-                        ..Default::default()
-                    },
-                    spec,
-                    #status_init
-                }
-            }
-        }
-
         impl #kube_core::Resource for #root {
             type DynamicType = ();
             type Scope = #scope;
 
-            fn kind(_: &()) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Borrowed(#kind)
+            fn kind(_: &()) -> Cow<'_, str> {
+                #kind.into()
             }
 
-            fn group(_: &()) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Borrowed(#group)
+            fn group(_: &()) -> Cow<'_, str> {
+                #group.into()
             }
 
-            fn version(_: &()) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Borrowed(#version)
+            fn version(_: &()) -> Cow<'_, str> {
+                #version.into()
             }
 
-            fn api_version(_: &()) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Borrowed(#api_version)
+            fn api_version(_: &()) -> Cow<'_, str> {
+                #api_version.into()
             }
 
-            fn plural(_: &()) -> ::std::borrow::Cow<'_, str> {
-                ::std::borrow::Cow::Borrowed(#plural)
+            fn plural(_: &()) -> Cow<'_, str> {
+                #plural.into()
             }
 
             fn meta(&self) -> &#kube_core::ObjectMeta {
@@ -262,7 +280,8 @@ fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
     let spec = &input.ident;
     let api_version = format!("{}/{}", attrs.group, attrs.version);
     let root_name = root.to_string();
-    let mismatch = format!("{{field}} {{found:?}} is not {{expected:?}}: this is not a {root_name}");
+    let mismatch =
+        format!("{{field}} {{found:?}} is not {{expected:?}}: this is not a {root_name}");
 
     let (field_count, serialize_status, wire_status, build_status) = match &attrs.status {
         Some(status) => (
@@ -374,8 +393,8 @@ fn schema_impl(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
     let kube_core = &crates.kube_core;
     quote! {
         impl #schemars::JsonSchema for #root {
-            fn schema_name() -> ::std::borrow::Cow<'static, str> {
-                ::std::borrow::Cow::Borrowed(#root_name)
+            fn schema_name() -> Cow<'static, str> {
+                #root_name.into()
             }
 
             fn json_schema(generator: &mut #schemars::SchemaGenerator) -> #schemars::Schema {
@@ -400,7 +419,6 @@ fn crd_impl(attrs: &KubeAttrs, names: &Names) -> TokenStream {
         ..
     } = attrs;
     let kube_core = &crates.kube_core;
-    let k8s = &crates.k8s_openapi;
     let serde_json = &crates.serde_json;
     let Names {
         plural,
@@ -408,7 +426,6 @@ fn crd_impl(attrs: &KubeAttrs, names: &Names) -> TokenStream {
         crd_name,
         ..
     } = names;
-    let apiext = quote!(#k8s::apiextensions_apiserver::pkg::apis::apiextensions::v1);
     let scope = if attrs.namespaced {
         "Namespaced"
     } else {
@@ -530,9 +547,7 @@ fn crd_impl(attrs: &KubeAttrs, names: &Names) -> TokenStream {
     let shortnames = &attrs.shortnames;
     quote! {
         impl #kube_core::CustomResourceExt for #root {
-            fn crd() -> #apiext::CustomResourceDefinition {
-                use #apiext as apiext;
-
+            fn crd() -> apiext::CustomResourceDefinition {
                 apiext::CustomResourceDefinition {
                     metadata: #metadata,
                     spec: apiext::CustomResourceDefinitionSpec {
@@ -559,6 +574,12 @@ fn crd_impl(attrs: &KubeAttrs, names: &Names) -> TokenStream {
             }
         }
     }
+}
+
+/// The module of `k8s-openapi` holding `CustomResourceDefinition` and its parts.
+fn apiext_path(attrs: &KubeAttrs) -> TokenStream {
+    let k8s = &attrs.crates.k8s_openapi;
+    quote!(#k8s::apiextensions_apiserver::pkg::apis::apiextensions::v1)
 }
 
 /// The fields of a struct literal, completed with `..Default::default()` when
