@@ -20,6 +20,9 @@
 //! errors, and response bodies only appear as short snippets of bodies that were
 //! not valid Kubernetes responses.
 
+// The helpers below serve the client; a config-only build has no use for them.
+#![cfg_attr(not(feature = "client"), allow(dead_code))]
+
 use std::{error::Error as StdError, fmt, time::Duration};
 
 use http::StatusCode;
@@ -160,7 +163,8 @@ pub enum Error {
     Discovery(#[source] DiscoveryError),
 
     /// The credentials could not be loaded or refreshed (token file, exec
-    /// plugin, client certificate).
+    /// plugin, basic auth, impersonation settings).
+    #[cfg(feature = "client")]
     #[error("authentication failed: {0}")]
     Auth(#[source] crate::client::AuthError),
 
@@ -170,14 +174,9 @@ pub enum Error {
     #[error("could not find a cluster configuration: {0}")]
     InferConfig(#[source] crate::config::InferConfigError),
 
-    /// The kubeconfig could not be read or used.
-    #[cfg(feature = "config")]
-    #[error("the kubeconfig could not be used: {0}")]
-    InferKubeconfig(#[source] crate::config::KubeconfigError),
-
     /// The TLS settings (certificate authority, client certificate and key) could
     /// not be loaded.
-    #[cfg(feature = "rustls-tls")]
+    #[cfg(all(feature = "client", feature = "rustls-tls"))]
     #[error("the TLS settings could not be loaded: {0}")]
     RustlsTls(#[source] crate::client::RustlsTlsError),
 }

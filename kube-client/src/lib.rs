@@ -1,1 +1,87 @@
-//! A client for the Kubernetes API: configuration, the HTTP client and `Api<K>`.
+//! A client for the Kubernetes API: configuration, the HTTP client, `Api<K>`
+//! and discovery.
+//!
+//! # The pieces
+//!
+//! - A [`Config`] says where the apiserver is and how to prove who you are. It is
+//!   usually inferred the way `kubectl` does it: the current context of the
+//!   kubeconfig, or the pod's service account inside a cluster.
+//! - A [`Client`] is made from a `Config`. It owns the connections (HTTP/2 over
+//!   rustls), adds credentials to every request, retries what is safe to retry,
+//!   and turns the apiserver's answers into Rust values — or into
+//!   [`Error::Api`] carrying the server's `Status` when it says no.
+//! - An [`Api<K>`](Api) binds a client to one resource type `K` in one namespace
+//!   (or all of them) and offers its verbs: `get`, `list`, `create`, `replace`,
+//!   `patch`, `delete`, `watch`, and subresources such as `status`, `scale` and
+//!   pod logs. `K` is any [`Resource`]: a `k8s-openapi` type, a custom resource,
+//!   or a [`DynamicObject`](api::DynamicObject) for kinds known only at runtime.
+//! - [`Discovery`] asks the server which groups, versions and kinds it serves,
+//!   for working with kinds that were not compiled in.
+//!
+//! ```no_run
+//! use k8s_openapi::api::core::v1::Pod;
+//! use kube_client::{Api, Client, api::{ListParams, ResourceExt}};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), kube_client::Error> {
+//!     // The cluster kubectl would talk to.
+//!     let client = Client::try_default().await?;
+//!     // Pods in the context's namespace.
+//!     let pods: Api<Pod> = Api::default_namespaced(client);
+//!     for pod in pods.list(&ListParams::default().labels("app=web")).await? {
+//!         println!("{} is {:?}", pod.name_any(), pod.status.and_then(|s| s.phase));
+//!     }
+//!     // Errors keep the apiserver's Status: branch on its reason.
+//!     match pods.get("missing").await {
+//!         Err(kube_client::Error::Api(status)) if status.is_not_found() => {}
+//!         other => println!("{other:?}"),
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Features
+//!
+//! - `client` (default): [`Client`], [`Api`] and [`Discovery`].
+//! - `config` (default, through `client`): kubeconfig and in-cluster configuration.
+//! - `rustls-tls` and `ring` (default): TLS by rustls with the ring provider.
+//! - `gzip`: ask the server for compressed responses.
+//! - `jsonpatch`: `Patch::Json` (RFC 6902).
+//!
+//! Watching for the long run (relists, bookmarks, backoff), caching and
+//! controllers are the job of `kube-runtime`, built on this crate.
+
+#[cfg(feature = "client")]
+pub mod api;
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "config")]
+pub mod config;
+#[cfg(feature = "client")]
+pub mod discovery;
+#[cfg(any(feature = "config", feature = "client"))]
+pub mod error;
+
+#[cfg(feature = "client")]
+#[doc(inline)]
+pub use api::Api;
+#[cfg(feature = "client")]
+#[doc(inline)]
+pub use client::Client;
+#[cfg(feature = "config")]
+#[doc(inline)]
+pub use config::Config;
+#[cfg(feature = "client")]
+#[doc(inline)]
+pub use discovery::Discovery;
+#[cfg(any(feature = "config", feature = "client"))]
+#[doc(inline)]
+pub use error::Error;
+
+/// The result type of this crate: `Err` is [`Error`].
+#[cfg(any(feature = "config", feature = "client"))]
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub use crate::core::{CustomResourceExt, Resource, ResourceExt};
+/// The types and pure request building this crate sends: `kube-core`.
+pub use kube_core as core;

@@ -19,19 +19,22 @@
 //!   server-side `timeoutSeconds` they ask for plus a margin;
 //! - opens one `tracing` span per request, with its method, path and status.
 
+mod auth;
 mod body;
 mod retry;
-mod watch;
-
-mod auth;
 #[cfg(feature = "rustls-tls")]
 mod tls;
+mod watch;
 
-pub use auth::AuthError;
+pub use auth::Error as AuthError;
 #[cfg(feature = "rustls-tls")]
-pub use tls::RustlsTlsError;
+pub use tls::Error as RustlsTlsError;
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use either::{Either, Left, Right};
@@ -89,7 +92,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: Connections,
     /// The cluster URL without credentials or a trailing slash, e.g.
     /// `https://10.0.0.1:6443`; request paths are appended to it.
     server: String,
@@ -133,7 +136,14 @@ impl Client {
 
     fn from_config(config: &Config) -> Result<Self> {
         let server = server_name(&config.cluster_url);
-        let credentials = auth::Credentials::new(config).map_err(Error::Auth)?;
+        #[cfg(feature = "rustls-tls")]
+        let identity = tls::ClientIdentity::from_config(config).map_err(Error::RustlsTls)?;
+        let credentials = auth::Credentials::new(
+            config,
+            #[cfg(feature = "rustls-tls")]
+            Some(identity.clone()),
+        )
+        .map_err(Error::Auth)?;
 
         let mut extra_headers = HeaderMap::new();
         for (name, value) in &config.headers {
@@ -143,47 +153,11 @@ impl Client {
             extra_headers.append(name, value);
         }
 
-        let mut builder = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_keepalive(Duration::from_secs(30))
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .http2_keep_alive_timeout(Duration::from_secs(15))
-            .http2_keep_alive_while_idle(true);
-        if let Some(timeout) = config.connect_timeout {
-            builder = builder.connect_timeout(timeout);
-        }
-        #[cfg(feature = "gzip")]
-        {
-            builder = builder.gzip(!config.disable_compression);
-        }
-        #[cfg(feature = "rustls-tls")]
-        {
-            let mut tls = tls::rustls_client_config(config).map_err(Error::RustlsTls)?;
-            if tls.alpn_protocols.is_empty() {
-                tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-            }
-            builder = builder.tls_backend_preconfigured(tls);
-        }
-        builder = match &config.proxy_url {
-            // An explicit proxy-url replaces the environment, as in kubectl.
-            Some(proxy) => {
-                let proxy =
-                    reqwest::Proxy::all(proxy.to_string()).map_err(|e| Error::InvalidUrl {
-                        url: server_name(proxy),
-                        reason: format!("not usable as a proxy: {}", e.without_url()),
-                    })?;
-                builder.proxy(proxy)
-            }
-            // Like Go's ProxyFromEnvironment, loopback servers are never proxied.
-            None if is_loopback(&config.cluster_url) => builder.no_proxy(),
-            // Otherwise HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
-            None => builder,
-        };
-        let http = builder.build().map_err(|e| Error::Connect {
-            server: server.clone(),
-            source: Box::new(e),
-        })?;
+        let http = Connections::new(
+            config,
+            #[cfg(feature = "rustls-tls")]
+            identity,
+        )?;
 
         let header_timeout = match (config.read_timeout, config.write_timeout) {
             (Some(read), Some(write)) => Some(read.saturating_add(write)),
@@ -382,7 +356,7 @@ impl Client {
         loop {
             attempt += 1;
             let request = self.prepare(method, url, headers, body.clone()).await?;
-            let sent = self.inner.http.execute(request);
+            let sent = self.inner.http.current()?.execute(request);
             let outcome = match self.inner.header_timeout {
                 Some(limit) => match tokio::time::timeout(limit, sent).await {
                     Ok(result) => result.map_err(|e| self.classify(e, context)),
@@ -495,6 +469,122 @@ impl Client {
             return (Failure::Timeout, context.transport(error));
         }
         (Failure::Transport, context.transport(error))
+    }
+}
+
+/// The HTTP client and its connection pool.
+///
+/// A TLS connection keeps the client certificate it was opened with. When an exec
+/// plugin hands out a new certificate, a new pool is started so that the next
+/// requests present it; requests in flight finish on the old one.
+struct Connections {
+    current: Mutex<(u64, reqwest::Client)>,
+    settings: HttpSettings,
+}
+
+/// What an HTTP client is built from.
+struct HttpSettings {
+    server: String,
+    connect_timeout: Option<Duration>,
+    #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
+    disable_compression: bool,
+    proxy: Option<http::Uri>,
+    no_proxy: bool,
+    #[cfg(feature = "rustls-tls")]
+    tls: rustls::ClientConfig,
+    #[cfg(feature = "rustls-tls")]
+    identity: Arc<tls::ClientIdentity>,
+}
+
+impl Connections {
+    fn new(
+        config: &Config,
+        #[cfg(feature = "rustls-tls")] identity: Arc<tls::ClientIdentity>,
+    ) -> Result<Self> {
+        let settings = HttpSettings {
+            server: server_name(&config.cluster_url),
+            connect_timeout: config.connect_timeout,
+            disable_compression: config.disable_compression,
+            proxy: config.proxy_url.clone(),
+            // Like Go's ProxyFromEnvironment, loopback servers are never proxied.
+            no_proxy: is_loopback(&config.cluster_url),
+            #[cfg(feature = "rustls-tls")]
+            tls: tls::rustls_client_config(config, identity.clone()).map_err(Error::RustlsTls)?,
+            #[cfg(feature = "rustls-tls")]
+            identity,
+        };
+        let client = settings.build()?;
+        Ok(Self {
+            current: Mutex::new((settings.generation(), client)),
+            settings,
+        })
+    }
+
+    /// The client to send the next request with.
+    fn current(&self) -> Result<reqwest::Client> {
+        let mut current = match self.current.lock() {
+            Ok(current) => current,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let generation = self.settings.generation();
+        if current.0 != generation {
+            tracing::debug!("the client certificate changed; opening new connections");
+            *current = (generation, self.settings.build()?);
+        }
+        Ok(current.1.clone())
+    }
+}
+
+impl HttpSettings {
+    /// Which client certificate connections would present.
+    fn generation(&self) -> u64 {
+        #[cfg(feature = "rustls-tls")]
+        {
+            self.identity.generation()
+        }
+        #[cfg(not(feature = "rustls-tls"))]
+        {
+            0
+        }
+    }
+
+    fn build(&self) -> Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_keepalive(Duration::from_secs(30))
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_timeout(Duration::from_secs(15))
+            .http2_keep_alive_while_idle(true);
+        if let Some(timeout) = self.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        #[cfg(feature = "gzip")]
+        {
+            builder = builder.gzip(!self.disable_compression);
+        }
+        #[cfg(feature = "rustls-tls")]
+        {
+            builder = builder.tls_backend_preconfigured(self.tls.clone());
+        }
+        builder = match &self.proxy {
+            // An explicit proxy-url replaces the environment, as in kubectl.
+            Some(proxy) => {
+                let proxy =
+                    reqwest::Proxy::all(proxy.to_string()).map_err(|e| Error::InvalidUrl {
+                        url: server_name(proxy),
+                        reason: format!("not usable as a proxy: {}", e.without_url()),
+                    })?;
+                builder.proxy(proxy)
+            }
+            None if self.no_proxy => builder.no_proxy(),
+            // Otherwise HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
+            None => builder,
+        };
+        builder.build().map_err(|e| Error::Connect {
+            server: self.server.clone(),
+            source: Box::new(e),
+        })
     }
 }
 
