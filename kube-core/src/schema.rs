@@ -231,8 +231,10 @@ fn rewrite_root(root: Value) -> Value {
         }
     }
     root.remove("title");
+    let original = Value::Object(root.clone());
     let mut rewriter = Rewriter {
         definitions: &definitions,
+        root: Some(&original),
         inlining: Vec::new(),
     };
     let mut rewritten = rewriter.rewrite(Value::Object(root));
@@ -262,6 +264,7 @@ fn rewrite_detached(node: Value) -> Value {
     let definitions = Map::new();
     Rewriter {
         definitions: &definitions,
+        root: None,
         inlining: Vec::new(),
     }
     .rewrite(node)
@@ -270,6 +273,9 @@ fn rewrite_detached(node: Value) -> Value {
 /// Walks a schema bottom-up, inlining references as it goes.
 struct Rewriter<'a> {
     definitions: &'a Map<String, Value>,
+    /// The root schema, which `"$ref": "#"` (a type containing itself, when it
+    /// is the root) points to.
+    root: Option<&'a Value>,
     /// The definitions being inlined, outermost first: meeting one again means
     /// the type is recursive.
     inlining: Vec<String>,
@@ -341,6 +347,9 @@ impl Rewriter<'_> {
     /// Replaces a `$ref` by the definition it points to; `siblings` (a
     /// description, say) take precedence over the definition's own keys.
     fn inline(&mut self, reference: Value, siblings: Map<String, Value>) -> Value {
+        if reference.as_str() == Some("#") {
+            return self.rewrite(recursion_stand_in(self.root, siblings));
+        }
         let name = reference.as_str().and_then(definition_name);
         let definition = name.as_deref().and_then(|name| self.definitions.get(name));
         let (Some(name), Some(definition)) = (name, definition) else {
@@ -1049,6 +1058,14 @@ mod tests {
                     "items": { "type": "object", "x-kubernetes-preserve-unknown-fields": true }
                 }}
             })
+        );
+        let recursive_root = rewrite(json!({
+            "type": "object",
+            "properties": { "children": { "type": "array", "items": { "$ref": "#" } } }
+        }));
+        assert_eq!(
+            recursive_root["properties"]["children"]["items"],
+            json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
         );
         let dangling =
             rewrite(json!({"type": "object", "properties": {"x": {"$ref": "#/nowhere"}}}));
