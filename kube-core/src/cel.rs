@@ -14,7 +14,7 @@
 //! custom resource, write them for you.
 //!
 //! [`MergeStrategy`] sets how server-side apply merges lists, maps and structs
-//! (`x-kubernetes-list-type`, `x-kubernetes-map-type`, `x-kubernetes-struct-type`).
+//! (`x-kubernetes-list-type`, and `x-kubernetes-map-type` for maps and structs).
 //!
 //! ```
 //! use kube_core::cel::{Reason, Rule};

@@ -37,6 +37,10 @@ pub mod version;
 pub mod watch;
 
 pub use cel::{ListMerge, MapMerge, Message, Reason, Rule, StructMerge};
+#[cfg(feature = "schema")]
+pub use cel::{
+    merge_properties, merge_strategy, merge_strategy_property, validate, validate_property,
+};
 pub use crd::CustomResourceExt;
 pub use discovery::ApiResource;
 pub use dynamic::DynamicObject;

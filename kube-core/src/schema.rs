@@ -109,6 +109,135 @@ impl Transform for StructuralSchemaRewriter {
     }
 }
 
+/// Turns `anyOf: [<string enum>, <null>]`, which `schemars` writes for an
+/// `Option` of a unit enum, into the enum itself with `nullable: true`,
+/// wherever it occurs in the schema.
+///
+/// [`StructuralSchemaRewriter`] does this and more; this transform is for
+/// schemas that should otherwise stay as `schemars` wrote them.
+///
+/// ```
+/// use schemars::transform::Transform;
+/// use kube_core::schema::OptionalEnum;
+///
+/// let mut schema = schemars::json_schema!({
+///     "anyOf": [
+///         { "type": "string", "enum": ["Debug", "Info"] },
+///         { "enum": [null], "nullable": true }
+///     ]
+/// });
+/// OptionalEnum.transform(&mut schema);
+/// assert_eq!(
+///     schema.as_value(),
+///     &serde_json::json!({ "type": "string", "enum": ["Debug", "Info"], "nullable": true })
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptionalEnum;
+
+impl Transform for OptionalEnum {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(root) = schema.as_object_mut() {
+            for_each_node(root, &mut |node| {
+                collapse_nullable_any_of(node, |other| other.contains_key("enum"));
+            });
+        }
+    }
+}
+
+/// Turns `anyOf: [{"x-kubernetes-int-or-string": true}, <null>]`, which
+/// `schemars` writes for an `Option` of an int-or-string type such as
+/// `Quantity`, into the int-or-string node with `nullable: true`, wherever it
+/// occurs in the schema.
+///
+/// [`StructuralSchemaRewriter`] does this and more; this transform is for
+/// schemas that should otherwise stay as `schemars` wrote them.
+///
+/// ```
+/// use schemars::transform::Transform;
+/// use kube_core::schema::OptionalIntOrString;
+///
+/// let mut schema = schemars::json_schema!({
+///     "anyOf": [{ "x-kubernetes-int-or-string": true }, { "enum": [null], "nullable": true }]
+/// });
+/// OptionalIntOrString.transform(&mut schema);
+/// assert_eq!(
+///     schema.as_value(),
+///     &serde_json::json!({ "x-kubernetes-int-or-string": true, "nullable": true })
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptionalIntOrString;
+
+impl Transform for OptionalIntOrString {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(root) = schema.as_object_mut() {
+            for_each_node(root, &mut |node| {
+                collapse_nullable_any_of(node, |other| {
+                    other.get(INT_OR_STRING) == Some(&Value::Bool(true))
+                });
+            });
+        }
+    }
+}
+
+/// Replaces `anyOf: [x, <null>]` (either order) by `x` plus `nullable: true`
+/// when `matches(x)`.
+fn collapse_nullable_any_of(
+    node: &mut Map<String, Value>,
+    matches: impl Fn(&Map<String, Value>) -> bool,
+) {
+    let Some(Value::Array(alternatives)) = node.get("anyOf") else {
+        return;
+    };
+    let [first, second] = alternatives.as_slice() else {
+        return;
+    };
+    let other = match (is_null_schema(first), is_null_schema(second)) {
+        (true, false) => second,
+        (false, true) => first,
+        _ => return,
+    };
+    let Some(other) = other.as_object().filter(|o| matches(o)).cloned() else {
+        return;
+    };
+    node.remove("anyOf");
+    for (key, value) in other {
+        node.entry(key).or_insert(value);
+    }
+    node.insert("nullable".into(), Value::Bool(true));
+}
+
+/// Calls `visit` on `node` and on every schema nested in it, outermost first.
+fn for_each_node(node: &mut Map<String, Value>, visit: &mut impl FnMut(&mut Map<String, Value>)) {
+    visit(node);
+    for (key, value) in node.iter_mut() {
+        match (key.as_str(), value) {
+            (
+                "properties" | "patternProperties" | "$defs" | "definitions",
+                Value::Object(schemas),
+            ) => {
+                for schema in schemas.values_mut() {
+                    if let Value::Object(schema) = schema {
+                        for_each_node(schema, visit);
+                    }
+                }
+            }
+            ("items" | "additionalProperties" | "not", Value::Object(schema)) => {
+                for_each_node(schema, visit);
+            }
+            ("items" | "allOf" | "anyOf" | "oneOf", Value::Array(schemas)) => {
+                for schema in schemas {
+                    if let Value::Object(schema) = schema {
+                        for_each_node(schema, visit);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// `schemars` settings producing structural schemas: OpenAPI 3, subschemas
 /// inlined, no `$schema`, and [`StructuralSchemaRewriter`] as the last transform.
 ///
@@ -1291,6 +1420,41 @@ mod tests {
             }
         }));
         assert_eq!(rewrite(once.clone()), once);
+    }
+
+    #[test]
+    fn optional_transforms_collapse_only_their_own_case() {
+        let mut schema = Schema::try_from(json!({
+            "type": "object",
+            "properties": {
+                "level": { "anyOf": [{ "enum": [null], "nullable": true }, { "type": "string", "enum": ["a"] }] },
+                "size": { "anyOf": [{ "x-kubernetes-int-or-string": true }, { "enum": [null], "nullable": true }] },
+                "nested": { "type": "array", "items": {
+                    "anyOf": [{ "type": "string", "enum": ["b"] }, { "type": "null" }]
+                }},
+                "either": { "anyOf": [{ "type": "string", "enum": ["c"] }, { "type": "integer" }] }
+            }
+        }))
+        .expect("schema");
+        OptionalEnum.transform(&mut schema);
+        let out = schema.to_value();
+        assert_eq!(
+            out["properties"]["level"],
+            json!({ "type": "string", "enum": ["a"], "nullable": true })
+        );
+        assert_eq!(
+            out["properties"]["nested"]["items"],
+            json!({ "type": "string", "enum": ["b"], "nullable": true })
+        );
+        assert!(out["properties"]["size"].get("anyOf").is_some());
+        assert!(out["properties"]["either"].get("anyOf").is_some());
+
+        let mut schema = Schema::try_from(out).expect("schema");
+        OptionalIntOrString.transform(&mut schema);
+        assert_eq!(
+            schema.to_value()["properties"]["size"],
+            json!({ "x-kubernetes-int-or-string": true, "nullable": true })
+        );
     }
 
     #[test]
