@@ -103,17 +103,16 @@ pub fn merge_crds(crds: Vec<Crd>, stored_apiversion: &str) -> Result<Crd, MergeE
         .iter()
         .position(|v| *v == stored)
         .ok_or_else(|| MergeError::MissingRootVersion(stored_apiversion.to_string()))?;
+    let base = &crds[base_index];
+    for crd in &crds {
+        check_same(base, crd)?;
+    }
     for (i, version) in versions.iter().enumerate() {
         if versions[..i].contains(version) {
             return Err(MergeError::PropertyMismatch(format!(
                 "version {version:?} is given more than once"
             )));
         }
-    }
-
-    let base = &crds[base_index];
-    for crd in &crds {
-        check_same(base, crd)?;
     }
     let mut merged = base.clone();
     merged.spec.versions = crds

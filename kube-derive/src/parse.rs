@@ -313,3 +313,60 @@ impl Errors {
         self.0.map_or(Ok(()), Err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_but_not_strangers() {
+        let keys = ["shortname", "singular", "status", "selectable", "scale"];
+        assert_eq!(did_you_mean("shortnames", &keys), Some("shortname"));
+        assert_eq!(did_you_mean("short_name", &keys), Some("shortname"));
+        assert_eq!(did_you_mean("Status", &keys), Some("status"));
+        assert_eq!(did_you_mean("selectible", &keys), Some("selectable"));
+        assert_eq!(did_you_mean("frobnicate", &keys), None);
+        assert_eq!(did_you_mean("x", &keys), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_changes() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn key_lists_read_as_prose() {
+        assert_eq!(one_of(&[]), "");
+        assert_eq!(one_of(&["a"]), "`a`");
+        assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+
+    #[test]
+    fn every_item_is_read_even_after_a_bad_one() {
+        let attr: Attribute = syn::parse_quote!(#[kube(a = 1, b = "x", c)]);
+        let mut errors = Errors::default();
+        let mut seen = Vec::new();
+        let readable = for_each_item(&attr, &mut errors, |meta| {
+            let key = key_of(meta)?;
+            seen.push(key.clone());
+            if key == "a" {
+                return Err(meta.error("bad a"));
+            }
+            if meta.input.peek(Token![=]) {
+                let _: Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        assert!(readable);
+        assert_eq!(seen, ["a", "b", "c"]);
+        let error = errors.finish().expect_err("one bad item");
+        assert_eq!(error.to_string(), "bad a");
+
+        let broken: Attribute = syn::parse_quote!(#[kube]);
+        let mut errors = Errors::default();
+        assert!(!for_each_item(&broken, &mut errors, |_| Ok(())));
+        assert!(!errors.is_empty());
+    }
+}

@@ -127,6 +127,65 @@ impl JsonSchema for Manual {
     }
 }
 
+/// A resource naming every crate path itself, with a scale subresource in
+/// its JSON form.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[kube(group = "example.com", version = "v1", kind = "Pathed", namespaced)]
+#[kube(crates(
+    kube_core = "::kube_core",
+    k8s_openapi = "::k8s_openapi",
+    schemars = "::schemars",
+    serde = "::serde",
+    serde_json = "::serde_json"
+))]
+#[kube(
+    scale = r#"{"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}"#
+)]
+#[kube(
+    printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp", "priority": 2, "format": "date-time"}"#
+)]
+pub struct PathedSpec {
+    /// How many replicas.
+    pub replicas: i32,
+}
+
+/// Two versions of one kind, to merge into one definition.
+mod versions {
+    /// The first version.
+    pub mod v1 {
+        use kube::CustomResource;
+        use schemars::JsonSchema;
+        use serde::{Deserialize, Serialize};
+
+        /// A thing with a name.
+        #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
+        #[kube(group = "example.com", version = "v1", kind = "Thing", namespaced)]
+        #[kube(shortname = "th", deprecated = "use v2")]
+        pub struct ThingSpec {
+            /// The name.
+            pub name: String,
+        }
+    }
+
+    /// The second version.
+    pub mod v2 {
+        use kube::CustomResource;
+        use schemars::JsonSchema;
+        use serde::{Deserialize, Serialize};
+
+        /// A thing with a name and a size.
+        #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
+        #[kube(group = "example.com", version = "v2", kind = "Thing", namespaced)]
+        #[kube(shortname = "th")]
+        pub struct ThingSpec {
+            /// The name.
+            pub name: String,
+            /// The size.
+            pub size: u32,
+        }
+    }
+}
+
 fn foo() -> Foo {
     Foo::new(
         "one",
@@ -464,4 +523,74 @@ fn root_schema_leaves_metadata_to_the_server() {
         Some(&json!(true))
     );
     assert!(schema.get("title").is_none() && schema.get("$schema").is_none());
+}
+
+#[test]
+fn scale_and_printcolumn_in_json_form() {
+    let crd = Pathed::crd();
+    let version = &crd.spec.versions[0];
+    let scale = version
+        .subresources
+        .clone()
+        .and_then(|s| s.scale)
+        .expect("scale subresource");
+    assert_eq!(scale.spec_replicas_path, ".spec.replicas");
+    assert_eq!(scale.status_replicas_path, ".status.replicas");
+    assert_eq!(scale.label_selector_path, None);
+    assert_eq!(
+        version.subresources.as_ref().and_then(|s| s.status.clone()),
+        None,
+        "no status subresource without a status"
+    );
+    let columns = version.additional_printer_columns.clone().expect("columns");
+    assert_eq!(columns.len(), 1);
+    assert_eq!(columns[0].name, "Age");
+    assert_eq!(columns[0].type_, "date");
+    assert_eq!(columns[0].json_path, ".metadata.creationTimestamp");
+    assert_eq!(columns[0].priority, Some(2));
+    assert_eq!(columns[0].format.as_deref(), Some("date-time"));
+}
+
+#[test]
+fn crate_paths_can_be_given() {
+    let crd: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition =
+        Pathed::crd();
+    assert_eq!(crd.metadata.name.as_deref(), Some("patheds.example.com"));
+    let pathed = Pathed::new("p", PathedSpec { replicas: 1 });
+    let json = serde_json::to_value(&pathed).expect("serializable");
+    assert_eq!(json["apiVersion"], "example.com/v1");
+    assert!(
+        kube_core::schema::structural_schema_for::<Pathed>()
+            .pointer("/properties/spec/properties/replicas")
+            .is_some()
+    );
+}
+
+#[test]
+fn versions_of_one_kind_merge_into_one_definition() {
+    use kube::core::crd::merge_crds;
+    use versions::{v1, v2};
+
+    let merged =
+        merge_crds(vec![v1::Thing::crd(), v2::Thing::crd()], "v2").expect("one kind, two versions");
+    assert_eq!(merged.metadata.name.as_deref(), Some("things.example.com"));
+    let versions: Vec<_> = merged
+        .spec
+        .versions
+        .iter()
+        .map(|v| (v.name.as_str(), v.served, v.storage, v.deprecated))
+        .collect();
+    assert_eq!(
+        versions,
+        [("v1", true, false, Some(true)), ("v2", true, true, None)]
+    );
+    let v2_schema = serde_json::to_value(&merged.spec.versions[1].schema).expect("serializable");
+    assert!(
+        v2_schema
+            .pointer("/openAPIV3Schema/properties/spec/properties/size")
+            .is_some()
+    );
+
+    let mismatched = merge_crds(vec![v1::Thing::crd(), Foo::crd()], "v1").expect_err("two kinds");
+    assert!(mismatched.to_string().contains("differs"), "{mismatched}");
 }

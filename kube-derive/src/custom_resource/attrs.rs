@@ -763,3 +763,127 @@ fn scale_from_json(lit: &LitStr) -> Result<Scale> {
         label_selector_path,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_struct(input: syn::DeriveInput) -> Result<KubeAttrs> {
+        parse(&input.attrs, &input.ident)
+    }
+
+    #[test]
+    fn defaults_apply_to_what_is_not_said() {
+        let attrs = parse_struct(syn::parse_quote! {
+            #[kube(group = "example.com", version = "v1", kind = "Foo")]
+            struct FooSpec {}
+        })
+        .expect("valid");
+        assert_eq!(attrs.root, "Foo");
+        assert!(!attrs.namespaced);
+        assert!(attrs.served && attrs.storage);
+        assert_eq!(attrs.schema, SchemaMode::Derived);
+        assert!(attrs.status.is_none() && attrs.scale.is_none() && attrs.deprecated.is_none());
+        assert!(attrs.plural.is_none() && attrs.singular.is_none());
+        let kube_core = &attrs.crates.kube_core;
+        assert_eq!(quote::quote!(#kube_core).to_string(), ":: kube :: core");
+    }
+
+    #[test]
+    fn repeated_keys_collect_in_order_across_attributes() {
+        let attrs = parse_struct(syn::parse_quote! {
+            #[kube(group = "example.com", version = "v1", kind = "Foo", shortname = "f")]
+            #[kube(shortname = "fo", category = "all", category = "mine")]
+            #[kube(label("a", "1"), label("b", "2"), annotation("c", "3"))]
+            #[kube(selectable = ".spec.a", selectable = ".spec.b", derive = "PartialEq")]
+            struct FooSpec {}
+        })
+        .expect("valid");
+        assert_eq!(attrs.shortnames, ["f", "fo"]);
+        assert_eq!(attrs.categories, ["all", "mine"]);
+        assert_eq!(
+            attrs.labels,
+            [("a".into(), "1".into()), ("b".into(), "2".into())]
+        );
+        assert_eq!(attrs.annotations, [("c".into(), "3".into())]);
+        assert_eq!(attrs.selectable, [".spec.a", ".spec.b"]);
+        assert_eq!(attrs.derives.len(), 1);
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once() {
+        let error = parse_struct(syn::parse_quote! {
+            #[kube(group = "example", version = "v1", kind = "Foo", namespaced = "yes")]
+            #[kube(plural = "Foos", shortnames = "f", schema = "none")]
+            struct FooSpec {}
+        })
+        .err()
+        .expect("five mistakes");
+        let messages: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 5, "{messages:#?}");
+        assert!(messages[0].starts_with("group \"example\" needs at least one dot"));
+        assert!(messages[1].starts_with("`namespaced` takes `true` or `false`"));
+        assert!(messages[2].starts_with("plural \"Foos\" is not a valid resource name"));
+        assert_eq!(
+            messages[3],
+            "unknown key `shortnames` in #[kube(...)]: did you mean `shortname`?"
+        );
+        assert!(messages[4].starts_with("unknown schema mode \"none\""));
+    }
+
+    #[test]
+    fn a_key_given_with_a_bad_value_is_not_also_missing() {
+        let error = parse_struct(syn::parse_quote! {
+            #[kube(group = 1, version = "v1", kind = "Foo")]
+            struct FooSpec {}
+        })
+        .err()
+        .expect("bad group");
+        let messages: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            messages,
+            ["`group` takes a string literal, e.g. `group = \"...\"`"]
+        );
+    }
+
+    #[test]
+    fn structured_and_json_forms_agree() {
+        let structured = parse_struct(syn::parse_quote! {
+            #[kube(group = "example.com", version = "v1", kind = "Foo")]
+            #[kube(printcolumn(name = "N", type_ = "string", json_path = ".spec.n", description = "d", format = "f", priority = 3))]
+            #[kube(scale(spec_replicas_path = ".spec.r", status_replicas_path = ".status.r", label_selector_path = ".status.s"))]
+            struct FooSpec {}
+        })
+        .expect("valid");
+        let json = parse_struct(syn::parse_quote! {
+            #[kube(group = "example.com", version = "v1", kind = "Foo")]
+            #[kube(printcolumn = r#"{"name": "N", "type": "string", "jsonPath": ".spec.n", "description": "d", "format": "f", "priority": 3}"#)]
+            #[kube(scale = r#"{"specReplicasPath": ".spec.r", "statusReplicasPath": ".status.r", "labelSelectorPath": ".status.s"}"#)]
+            struct FooSpec {}
+        })
+        .expect("valid");
+        for attrs in [&structured, &json] {
+            let column = &attrs.printcolumns[0];
+            assert_eq!(
+                (
+                    column.name.as_str(),
+                    column.type_.as_str(),
+                    column.json_path.as_str(),
+                    column.description.as_deref(),
+                    column.format.as_deref(),
+                    column.priority
+                ),
+                ("N", "string", ".spec.n", Some("d"), Some("f"), Some(3))
+            );
+            let scale = attrs.scale.as_ref().expect("scale");
+            assert_eq!(
+                (
+                    scale.spec_replicas_path.as_str(),
+                    scale.status_replicas_path.as_str(),
+                    scale.label_selector_path.as_deref()
+                ),
+                (".spec.r", ".status.r", Some(".status.s"))
+            );
+        }
+    }
+}
