@@ -1,12 +1,112 @@
-//! A Kubernetes client and operator runtime in one crate.
+//! Kubernetes in Rust: a typed client and an operator runtime, in one crate.
 //!
-//! Re-exports [`kube_core`] as `kube::core`, and the client, runtime and derive
-//! crates behind the `client`, `runtime` and `derive` features.
+//! Kubernetes' API is uniform underneath its many kinds: every object carries
+//! `apiVersion`, `kind` and `metadata`, lives at a URL derived from its group,
+//! version, plural and namespace, and is listed and watched the same way. This
+//! crate encodes that once, with traits and generics, so one [`Api<K>`](Api)
+//! serves every type — the built-in ones from `k8s-openapi`, custom resources
+//! derived with [`CustomResource`], and [`DynamicObject`](core::DynamicObject)s
+//! discovered at runtime.
+//!
+//! ```no_run
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube::{Api, Client, ResourceExt, api::{ListParams, Patch, PatchParams}};
+//!
+//! #[tokio::main]
+//! async fn main() -> kube::Result<()> {
+//!     // Whatever cluster kubectl would talk to.
+//!     let client = Client::try_default().await?;
+//!     let config_maps: Api<ConfigMap> = Api::default_namespaced(client);
+//!
+//!     // Server-side apply: declare what this program owns.
+//!     let desired = serde_json::json!({
+//!         "apiVersion": "v1",
+//!         "kind": "ConfigMap",
+//!         "data": { "greeting": "hello" },
+//!     });
+//!     let params = PatchParams::apply("example").force();
+//!     config_maps.patch("greeting", &params, &Patch::Apply(&desired)).await?;
+//!
+//!     for cm in config_maps.list(&ListParams::default()).await? {
+//!         println!("{}", cm.name_any());
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # The crates behind it
+//!
+//! | module | crate | what it holds |
+//! |---|---|---|
+//! | [`core`] | `kube-core` | [`Resource`], params, `WatchEvent`, `DynamicObject`, request building |
+//! | [`api`], [`client`], [`config`], [`discovery`] | `kube-client` | [`Api`], [`Client`], [`Config`], [`Discovery`] |
+//! | [`runtime`] | `kube-runtime` | watchers, reflectors and stores, `Controller`, finalizers, events, leader election |
+//! | [`CustomResource`], [`Resource`](derive@Resource), [`KubeSchema`] | `kube-derive` | derive macros |
+//!
+//! # Features
+//!
+//! - `client` (default): [`Client`], [`Api`], [`Discovery`]; implies `config`.
+//! - `config` (default): kubeconfig and in-cluster configuration.
+//! - `rustls-tls`, `ring` (default): TLS with rustls and the ring provider.
+//! - `runtime`: the operator runtime, as [`runtime`].
+//! - `derive`: `#[derive(CustomResource, Resource, KubeSchema)]`.
+//! - `jsonpatch`: `Patch::Json` (RFC 6902 JSON patches).
+//! - `gzip`: ask the apiserver for compressed responses.
+//! - `metrics`: controller metrics registered into a `prometheus-client` registry.
+//!
+//! The final binary picks the Kubernetes version through `k8s-openapi`'s
+//! version feature (for example `k8s-openapi = { features = ["latest"] }`); this
+//! crate never does.
 
-pub use kube_core as core;
 #[cfg(feature = "client")]
-pub use kube_client as client;
-#[cfg(feature = "runtime")]
-pub use kube_runtime as runtime;
+#[doc(inline)]
+pub use kube_client::{api, client, discovery};
+
+#[cfg(feature = "client")]
+#[doc(inline)]
+pub use kube_client::{Api, Client, Discovery};
+
+#[cfg(feature = "config")]
+#[doc(inline)]
+pub use kube_client::config;
+
+#[cfg(feature = "config")]
+#[doc(inline)]
+pub use kube_client::Config;
+
+#[cfg(any(feature = "config", feature = "client"))]
+#[doc(inline)]
+pub use kube_client::{Error, error};
+
+/// The result of the client's operations: `Err` is [`Error`].
+#[cfg(any(feature = "config", feature = "client"))]
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 #[cfg(feature = "derive")]
-pub use kube_derive::*;
+pub use kube_derive::{CustomResource, KubeSchema, Resource};
+
+#[cfg(feature = "runtime")]
+#[doc(inline)]
+pub use kube_runtime as runtime;
+
+#[doc(inline)]
+pub use kube_core as core;
+
+pub use crate::core::{CustomResourceExt, Resource, ResourceExt};
+
+pub mod prelude {
+    //! The traits most programs use, imported anonymously so their methods are
+    //! in scope without their names:
+    //!
+    //! ```
+    //! use kube::prelude::*;
+    //! ```
+
+    pub use crate::core::{
+        CustomResourceExt as _, PartialObjectMetaExt as _, Resource as _, ResourceExt as _,
+        SelectorExt as _,
+    };
+
+    #[cfg(feature = "runtime")]
+    pub use crate::runtime::WatchStreamExt as _;
+}
