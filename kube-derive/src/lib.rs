@@ -144,6 +144,17 @@ mod snapshots;
 ///   any subset; the defaults are `::kube::core` and the crates it re-exports, and
 ///   overriding `kube_core` moves the others' defaults along. `kube_core` needs its
 ///   `schema` feature unless `schema = "disabled"`.
+///
+/// # Mistakes are compile errors
+///
+/// Each `#[kube(...)]` item is checked on its own, and every mistake is
+/// reported at the item, with the fix: an unknown key (with the closest known
+/// one, `shortnames` → `shortname`), a missing `group`, `version` or `kind`, a
+/// value of the wrong type, a key given twice, an unknown schema mode or
+/// printer column type. Values the apiserver would refuse when installing the
+/// definition are refused here already: a group without a dot, a version or
+/// plural that is not a lowercase DNS label, a JSON path not starting with
+/// `.`, scale paths outside `.spec` / `.status`.
 #[proc_macro_derive(CustomResource, attributes(kube))]
 pub fn derive_custom_resource(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     custom_resource::derive(input.into()).into()
