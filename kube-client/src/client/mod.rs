@@ -837,6 +837,20 @@ mod tests {
     }
 
     #[test]
+    fn http_https_and_socks5_proxies_are_accepted() {
+        for proxy in [
+            "http://127.0.0.1:3128",
+            "https://proxy.example.com:443",
+            "socks5://127.0.0.1:1080",
+            "socks5h://user:pw@127.0.0.1:1080",
+        ] {
+            let mut config = test_config("https://10.0.0.1:6443");
+            config.proxy_url = Some(proxy.parse().expect("uri"));
+            Client::try_from(config).unwrap_or_else(|e| panic!("{proxy}: {e}"));
+        }
+    }
+
+    #[test]
     fn server_names_drop_user_info_and_trailing_slashes() {
         let uri: http::Uri = "https://user:secret@example.com:6443/k8s/clusters/c1/"
             .parse()

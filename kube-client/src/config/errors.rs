@@ -90,7 +90,7 @@ pub enum KubeconfigError {
     NoKubeconfigFiles(Vec<PathBuf>),
 
     /// A kubeconfig is not valid YAML, or not shaped like a kubeconfig.
-    #[error("the kubeconfig {} is malformed: {message}", .path.as_ref().map_or_else(|| "text".to_string(), |p| p.display().to_string()))]
+    #[error("the kubeconfig {} is malformed: {message}", .path.as_ref().map_or_else(|| "YAML".to_string(), |p| p.display().to_string()))]
     Parse {
         /// The file, when the kubeconfig came from one.
         path: Option<PathBuf>,

@@ -416,7 +416,7 @@ pub struct Context {
     #[serde(default)]
     pub cluster: String,
     /// The name of the user; none means anonymous requests.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// The namespace used when a request names none.
     #[serde(skip_serializing_if = "Option::is_none")]

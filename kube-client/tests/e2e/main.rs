@@ -1,0 +1,11 @@
+//! End-to-end tests of kube-client against a real kube-apiserver, started by
+//! kube-test on loopback (once for this whole test binary).
+//!
+//! Every test needs the control plane: when it cannot start, the tests fail.
+
+mod auth;
+mod common;
+mod crud;
+mod discovery;
+mod subresources;
+mod watch;

@@ -1,0 +1,211 @@
+//! Subresources: scale, status, logs, eviction, and workload helpers.
+
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    core::v1::{Pod, ServiceAccount},
+};
+use kube_client::{
+    Api, Client,
+    api::{EvictParams, LogParams, Patch, PatchParams, PostParams, ResourceExt},
+};
+use serde_json::json;
+
+use crate::common::{api_status, client_in_fresh_namespace};
+
+fn deployment(name: &str, replicas: i32) -> Deployment {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "main", "image": "registry.invalid/none:1"}]}
+            }
+        }
+    }))
+    .expect("a valid deployment")
+}
+
+/// Pods need the namespace's `default` service account; without a controller
+/// manager creating it, the test does.
+async fn ensure_default_service_account(client: &Client, ns: &str) {
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
+    let mut sa = ServiceAccount::default();
+    sa.metadata.name = Some("default".into());
+    match accounts.create(&PostParams::default(), &sa).await {
+        Ok(_) => {}
+        Err(kube_client::Error::Api(status)) if status.is_already_exists() => {}
+        Err(other) => panic!("creating the default service account: {other}"),
+    }
+}
+
+fn pod(name: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "automountServiceAccountToken": false,
+            "containers": [{"name": "main", "image": "registry.invalid/none:1"}]
+        }
+    }))
+    .expect("a valid pod")
+}
+
+#[tokio::test]
+async fn scale_subresource_reads_and_changes_replicas() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    let deployments: Api<Deployment> = Api::namespaced(client, &ns);
+    deployments
+        .create(&PostParams::default(), &deployment("web", 1))
+        .await
+        .expect("create");
+
+    let scale = deployments.get_scale("web").await.expect("get_scale");
+    assert_eq!(scale.spec.as_ref().and_then(|s| s.replicas), Some(1));
+
+    let scaled = deployments
+        .patch_scale(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .expect("patch_scale");
+    assert_eq!(scaled.spec.as_ref().and_then(|s| s.replicas), Some(3));
+    let stored = deployments.get("web").await.expect("get");
+    assert_eq!(stored.spec.replicas, Some(3));
+
+    let mut scale = deployments.get_scale("web").await.expect("get_scale");
+    scale.spec.get_or_insert_default().replicas = Some(5);
+    let replaced = deployments
+        .replace_scale("web", &PostParams::default(), &scale)
+        .await
+        .expect("replace_scale");
+    assert_eq!(replaced.spec.and_then(|s| s.replicas), Some(5));
+
+    let missing = api_status(deployments.get_scale("nope").await);
+    assert!(missing.is_not_found(), "{missing:?}");
+}
+
+#[tokio::test]
+async fn status_subresource_changes_only_the_status() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    let deployments: Api<Deployment> = Api::namespaced(client, &ns);
+    deployments
+        .create(&PostParams::default(), &deployment("api", 2))
+        .await
+        .expect("create");
+
+    let patched = deployments
+        .patch_status(
+            "api",
+            &PatchParams::default(),
+            &Patch::Merge(json!({
+                "spec": {"replicas": 9},
+                "status": {"observedGeneration": 1, "replicas": 2, "unavailableReplicas": 2}
+            })),
+        )
+        .await
+        .expect("patch_status");
+    let status = patched.status.clone().unwrap_or_default();
+    assert_eq!(status.replicas, Some(2));
+    assert_eq!(status.unavailable_replicas, Some(2));
+    assert_eq!(
+        patched.spec.replicas,
+        Some(2),
+        "the status subresource ignores spec changes"
+    );
+
+    let mut read = deployments.get_status("api").await.expect("get_status");
+    assert_eq!(read.status.as_ref().and_then(|s| s.replicas), Some(2));
+    read.status.get_or_insert_default().ready_replicas = Some(1);
+    let replaced = deployments
+        .replace_status("api", &PostParams::default(), &read)
+        .await
+        .expect("replace_status");
+    assert_eq!(replaced.status.and_then(|s| s.ready_replicas), Some(1));
+
+    let restarted = deployments.restart("api").await.expect("restart");
+    let annotations = restarted
+        .spec
+        .template
+        .metadata
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    assert!(
+        annotations.contains_key("kubectl.kubernetes.io/restartedAt"),
+        "{annotations:?}"
+    );
+}
+
+#[tokio::test]
+async fn logs_of_an_unscheduled_pod_are_a_clear_api_error() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    ensure_default_service_account(&client, &ns).await;
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    pods.create(&PostParams::default(), &pod("pending"))
+        .await
+        .expect("create pod");
+
+    let status = api_status(pods.logs("pending", &LogParams::default()).await);
+    assert_eq!(status.code, 400, "{status:?}");
+    assert!(
+        status.message.contains("pending"),
+        "the message names the pod: {}",
+        status.message
+    );
+
+    let missing = match pods.log_stream("absent", &LogParams::default()).await {
+        Err(kube_client::Error::Api(status)) => status,
+        Err(other) => panic!("expected an Api error, got {other}"),
+        Ok(_) => panic!("a missing pod has no log stream"),
+    };
+    assert!(missing.is_not_found(), "{missing:?}");
+}
+
+#[tokio::test]
+async fn evicting_an_unscheduled_pod_deletes_it() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    ensure_default_service_account(&client, &ns).await;
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    pods.create(&PostParams::default(), &pod("evictee"))
+        .await
+        .expect("create pod");
+    let status = pods
+        .evict("evictee", &EvictParams::default())
+        .await
+        .expect("evict");
+    assert!(status.is_success(), "{status:?}");
+    let gone = pods.get_opt("evictee").await.expect("get_opt");
+    assert!(
+        gone.is_none() || gone.is_some_and(|p| p.metadata.deletion_timestamp.is_some()),
+        "the eviction deleted the pod"
+    );
+}
+
+#[tokio::test]
+async fn generic_subresource_calls_reach_the_named_subresource() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    let deployments: Api<Deployment> = Api::namespaced(client, &ns);
+    deployments
+        .create(&PostParams::default(), &deployment("generic", 1))
+        .await
+        .expect("create");
+    let via_status = deployments
+        .get_subresource("status", "generic")
+        .await
+        .expect("get_subresource");
+    assert_eq!(via_status.name_any(), "generic");
+    let patched = deployments
+        .patch_subresource(
+            "status",
+            "generic",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 4}})),
+        )
+        .await
+        .expect("patch_subresource");
+    assert_eq!(patched.status.and_then(|s| s.replicas), Some(4));
+    let unknown = api_status(deployments.get_subresource("nonexistent", "generic").await);
+    assert_eq!(unknown.code, 404, "{unknown:?}");
+}
