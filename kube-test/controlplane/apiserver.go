@@ -68,9 +68,6 @@ func startAPIServer(ctx context.Context, dir stateDir, etcdURL string, listener 
 	// between, and advertise loopback.
 	s.SecureServing.Listener = listener
 	s.SecureServing.ExternalAddress = tcpAddr.IP
-	// No metric label allow-list: an empty one, rather than none, stops the
-	// metrics options from complaining about a missing manifest file.
-	s.Metrics.AllowListMapping = map[string]string{}
 
 	if err := s.GenericServerRunOptions.ComponentGlobalsRegistry.Set(); err != nil {
 		return nil, fmt.Errorf("applying feature gates and emulation version: %w", err)

@@ -96,6 +96,7 @@ func start(ctx context.Context, dir stateDir, opts cliOptions, stop <-chan strin
 		return cp, err
 	}
 
+	klogErrors.started()
 	logf("ready in %.1fs at %s (state dir %s)", time.Since(started).Seconds(), server, dir.path)
 	if _, err := fmt.Fprintf(os.Stdout, "export KUBECONFIG=%s\n", kubeconfig); err != nil {
 		return cp, fmt.Errorf("writing the export line to stdout: %w", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"go.uber.org/zap"
@@ -23,7 +24,15 @@ var stopping atomic.Bool
 var expectedErrors = [][]byte{
 	// Logged on every start when the endpoint reconciler is disabled.
 	[]byte("Found stale data, removed previous endpoints on kubernetes service"),
+	// Logged on every start when no metric label allow-list is configured.
+	[]byte("The manifest file is empty, ignoring."),
 }
+
+// maxStartupErrors bounds the errors held back while starting.
+const maxStartupErrors = 200
+
+// klogErrors receives every klog error line when verbosity is 0.
+var klogErrors = &errorLog{out: os.Stderr, holding: true}
 
 // configureLogging keeps stderr to errors by default: a test run should
 // show what went wrong, not the components' startup chatter. With
@@ -48,18 +57,24 @@ func configureLogging(verbosity int) error {
 		// Each line is written to the output of its severity and of every
 		// severity below it, so errors and fatals both reach the ERROR one.
 		klog.SetOutput(io.Discard)
-		klog.SetOutputBySeverity("ERROR", errorFilter{out: os.Stderr})
+		klog.SetOutputBySeverity("ERROR", klogErrors)
 	}
 	return nil
 }
 
-// errorFilter passes klog error lines to out, except expected ones and
-// those written while stopping.
-type errorFilter struct {
-	out io.Writer
+// errorLog passes klog error lines to out, except expected ones and those
+// written while stopping. While the control plane starts, components race
+// each other and log errors that resolve themselves (a namespace that does
+// not exist yet): those lines are held back, and shown only if the start
+// fails.
+type errorLog struct {
+	mu      sync.Mutex
+	out     io.Writer
+	holding bool
+	held    [][]byte
 }
 
-func (f errorFilter) Write(line []byte) (int, error) {
+func (l *errorLog) Write(line []byte) (int, error) {
 	if stopping.Load() {
 		return len(line), nil
 	}
@@ -68,7 +83,35 @@ func (f errorFilter) Write(line []byte) (int, error) {
 			return len(line), nil
 		}
 	}
-	return f.out.Write(line)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holding {
+		if len(l.held) == maxStartupErrors {
+			l.held = l.held[1:]
+		}
+		l.held = append(l.held, bytes.Clone(line))
+		return len(line), nil
+	}
+	return l.out.Write(line)
+}
+
+// started drops the errors held back during a successful start.
+func (l *errorLog) started() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.holding = false
+	l.held = nil
+}
+
+// failed writes out the errors held back during a failed start.
+func (l *errorLog) failed() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.holding = false
+	for _, line := range l.held {
+		_, _ = l.out.Write(line)
+	}
+	l.held = nil
 }
 
 // etcdLogger writes etcd's errors to stderr in plain text, and nothing once

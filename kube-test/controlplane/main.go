@@ -109,6 +109,7 @@ func run(opts cliOptions) int {
 
 	cp, err := start(ctx, dir, opts, stop)
 	if err != nil {
+		klogErrors.failed()
 		logf("%v", err)
 		if cp != nil {
 			cp.shutdown(cancel)
