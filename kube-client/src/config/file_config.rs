@@ -369,7 +369,7 @@ pub enum ExecInteractiveMode {
 
 /// The cluster's details as an exec plugin receives them in
 /// `KUBERNETES_EXEC_INFO` (`spec.cluster`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ExecAuthCluster {
     /// The apiserver's URL.
@@ -394,6 +394,25 @@ pub struct ExecAuthCluster {
     /// The cluster's `client.authentication.k8s.io/exec` extension, free-form.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for ExecAuthCluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecAuthCluster")
+            .field("server", &self.server)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field(
+                "certificate_authority_data",
+                &self
+                    .certificate_authority_data
+                    .as_ref()
+                    .map(|data| format!("<{} bytes>", data.len())),
+            )
+            .field("proxy_url", &self.proxy_url)
+            .field("tls_server_name", &self.tls_server_name)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 /// A context with its name.

@@ -512,6 +512,27 @@ users:
     }
 
     #[test]
+    fn infer_errors_say_why_each_source_failed() {
+        let err = InferConfigError {
+            kubeconfig: KubeconfigError::ReadConfig(
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+                PathBuf::from("/home/me/.kube/config"),
+            ),
+            in_cluster: Box::new(InClusterError::ReadEnvironmentVariable {
+                name: "KUBERNETES_SERVICE_HOST",
+            }),
+        };
+        let text = err.to_string();
+        assert!(text.contains("/home/me/.kube/config"), "{text}");
+        assert!(text.contains("KUBERNETES_SERVICE_HOST"), "{text}");
+        let client_error = crate::Error::InferConfig(err).to_string();
+        assert!(
+            client_error.contains("/home/me/.kube/config"),
+            "{client_error}"
+        );
+    }
+
+    #[test]
     fn debug_hides_credentials_and_header_values() {
         let mut config = Config::new(http::Uri::from_static("https://k"));
         config.auth_info.token = Some("secret-token-value".into());
