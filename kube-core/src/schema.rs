@@ -15,9 +15,10 @@
 //!
 //! | Rust | `schemars` says | the rewriter makes it |
 //! | --- | --- | --- |
-//! | `Option<T>` | `type: [T, "null"]` or `anyOf: [T, null]` | `T` with `nullable: true` |
+//! | `Option<T>` | `type: [T, "null"]` or `anyOf: [T, null]` | `T` with `nullable: true`, except for enums (see below) |
 //! | nested and recursive types | `$ref` into `$defs` / `components` | the definition inlined; a recursive occurrence becomes `x-kubernetes-preserve-unknown-fields` |
 //! | unit `enum` with documented variants | `oneOf` of `const`s | `type: string` + `enum` |
+//! | `Option` of a unit `enum` | `anyOf: [enum, null]` | `type: string` + `enum`, *not* `nullable`: the apiserver would check a kept `null` against the `enum` and refuse it, while it drops a `null` of a non-nullable field |
 //! | externally / internally / adjacently tagged `enum` | `oneOf` of objects | one object with every variant's properties, and a `oneOf` that only says which properties each variant requires (and the value of its tag) |
 //! | `#[serde(untagged)]` `enum` | `anyOf` of alternatives | merged: objects as above with `anyOf`; integers and strings as `x-kubernetes-int-or-string`; anything else as `x-kubernetes-preserve-unknown-fields` |
 //! | `BTreeMap<String, T>` | `additionalProperties: T` | kept |
@@ -110,8 +111,12 @@ impl Transform for StructuralSchemaRewriter {
 }
 
 /// Turns `anyOf: [<string enum>, <null>]`, which `schemars` writes for an
-/// `Option` of a unit enum, into the enum itself with `nullable: true`,
-/// wherever it occurs in the schema.
+/// `Option` of a unit enum, into the enum itself, wherever it occurs in the
+/// schema.
+///
+/// The result is not `nullable`: the apiserver would check a kept `null`
+/// against the `enum` and refuse it, whereas it drops the `null` of a field
+/// that is not nullable before validating, leaving the field absent — `None`.
 ///
 /// [`StructuralSchemaRewriter`] does this and more; this transform is for
 /// schemas that should otherwise stay as `schemars` wrote them.
@@ -129,7 +134,7 @@ impl Transform for StructuralSchemaRewriter {
 /// OptionalEnum.transform(&mut schema);
 /// assert_eq!(
 ///     schema.as_value(),
-///     &serde_json::json!({ "type": "string", "enum": ["Debug", "Info"], "nullable": true })
+///     &serde_json::json!({ "type": "string", "enum": ["Debug", "Info"] })
 /// );
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -139,7 +144,9 @@ impl Transform for OptionalEnum {
     fn transform(&mut self, schema: &mut Schema) {
         if let Some(root) = schema.as_object_mut() {
             for_each_node(root, &mut |node| {
-                collapse_nullable_any_of(node, |other| other.contains_key("enum"));
+                if collapse_nullable_any_of(node, |other| other.contains_key("enum")) {
+                    enum_without_nullable(node);
+                }
             });
         }
     }
@@ -182,30 +189,31 @@ impl Transform for OptionalIntOrString {
 }
 
 /// Replaces `anyOf: [x, <null>]` (either order) by `x` plus `nullable: true`
-/// when `matches(x)`.
+/// when `matches(x)`; says whether it did.
 fn collapse_nullable_any_of(
     node: &mut Map<String, Value>,
     matches: impl Fn(&Map<String, Value>) -> bool,
-) {
+) -> bool {
     let Some(Value::Array(alternatives)) = node.get("anyOf") else {
-        return;
+        return false;
     };
     let [first, second] = alternatives.as_slice() else {
-        return;
+        return false;
     };
     let other = match (is_null_schema(first), is_null_schema(second)) {
         (true, false) => second,
         (false, true) => first,
-        _ => return,
+        _ => return false,
     };
     let Some(other) = other.as_object().filter(|o| matches(o)).cloned() else {
-        return;
+        return false;
     };
     node.remove("anyOf");
     for (key, value) in other {
         node.entry(key).or_insert(value);
     }
     node.insert("nullable".into(), Value::Bool(true));
+    true
 }
 
 /// Calls `visit` on `node` and on every schema nested in it, outermost first.
@@ -470,6 +478,7 @@ impl Rewriter<'_> {
         if node.get("nullable") == Some(&Value::Bool(false)) {
             node.remove("nullable");
         }
+        enum_without_nullable(&mut node);
         Value::Object(node)
     }
 
@@ -774,6 +783,24 @@ fn fix_untyped(node: &mut Map<String, Value>) {
         node.insert("type".into(), "object".into());
     } else {
         node.insert(PRESERVE.into(), Value::Bool(true));
+    }
+}
+
+/// An `enum` node cannot be `nullable`: the apiserver checks a kept `null`
+/// against the `enum`, and no `enum` admits it, `null` listed or not
+/// ("Unsupported value: null"). Without `nullable`, the apiserver drops a
+/// `null` before validating, which is what an `Option` of an enum means: the
+/// field is absent.
+fn enum_without_nullable(node: &mut Map<String, Value>) {
+    let admits_more_than_null = node
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.iter().any(|v| !v.is_null()));
+    if !admits_more_than_null || node.remove("nullable").is_none() {
+        return;
+    }
+    if let Some(Value::Array(values)) = node.get_mut("enum") {
+        values.retain(|value| !value.is_null());
     }
 }
 
@@ -1231,6 +1258,29 @@ mod tests {
     }
 
     #[test]
+    fn optional_enums_are_not_nullable() {
+        let out = rewrite(json!({
+            "type": "object",
+            "properties": {
+                "a": { "anyOf": [ { "type": "string", "enum": ["x", "y"] }, { "type": "null" } ] },
+                "b": { "type": ["string", "null"], "enum": ["x", null] },
+                "c": { "oneOf": [
+                    { "type": "string", "const": "x" },
+                    { "type": "string", "const": "y" },
+                    { "type": "null" }
+                ]}
+            }
+        }));
+        let expected = json!({ "type": "string", "enum": ["x", "y"] });
+        assert_eq!(out["properties"]["a"], expected);
+        assert_eq!(
+            out["properties"]["b"],
+            json!({ "type": "string", "enum": ["x"] })
+        );
+        assert_eq!(out["properties"]["c"], expected);
+    }
+
+    #[test]
     fn documented_unit_variants_become_a_string_enum() {
         let out = rewrite(json!({
             "oneOf": [
@@ -1440,11 +1490,11 @@ mod tests {
         let out = schema.to_value();
         assert_eq!(
             out["properties"]["level"],
-            json!({ "type": "string", "enum": ["a"], "nullable": true })
+            json!({ "type": "string", "enum": ["a"] })
         );
         assert_eq!(
             out["properties"]["nested"]["items"],
-            json!({ "type": "string", "enum": ["b"], "nullable": true })
+            json!({ "type": "string", "enum": ["b"] })
         );
         assert!(out["properties"]["size"].get("anyOf").is_some());
         assert!(out["properties"]["either"].get("anyOf").is_some());
