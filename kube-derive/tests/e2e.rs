@@ -7,12 +7,15 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::{
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-    apimachinery::pkg::util::intstr::IntOrString,
+    apimachinery::pkg::{api::resource::Quantity, apis::meta::v1::Time, util::intstr::IntOrString},
 };
 use kube::{
     Api, Client, CustomResource, CustomResourceExt, Error, KubeSchema, Resource,
     api::{DynamicObject, ListParams, Patch, PatchParams, PostParams, Status},
-    core::{cel::Rule, crd::merge_crds},
+    core::{
+        cel::{ListMerge, Rule},
+        crd::merge_crds,
+    },
 };
 use kube_test::TestEnv;
 use schemars::JsonSchema;
@@ -150,6 +153,173 @@ pub struct WidgetStatus {
     pub selector: Option<String>,
     /// Whether all copies are ready.
     pub ready: bool,
+}
+
+/// The harder shapes of a spec in one resource, for the apiserver to accept
+/// as structural and to store faithfully.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "derive.example.com",
+    version = "v1",
+    kind = "Assortment",
+    namespaced
+)]
+pub struct AssortmentSpec {
+    /// An adjacently tagged enum.
+    pub adjacent: Adjacent,
+    /// An untagged number or name.
+    pub number_or_name: NumberOrName,
+    /// Untagged struct variants.
+    pub lookup: Lookup,
+    /// Unit and data variants mixed.
+    pub mixed: Mixed,
+    /// A flattened struct and map.
+    pub flattened: Flattened,
+    /// A recursive type.
+    pub tree: Tree,
+    /// Arbitrary JSON by name.
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// A tuple.
+    pub pair: (String, i32),
+    /// Fields with defaults.
+    pub defaults: Defaults,
+    /// A list merged as a set.
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub tags: Vec<String>,
+    /// A quantity.
+    pub memory: Quantity,
+    /// A time.
+    pub since: Option<Time>,
+    /// A float.
+    pub ratio: f64,
+}
+
+/// Adjacently tagged.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(tag = "kind", content = "value")]
+pub enum Adjacent {
+    /// A count.
+    Count(i64),
+    /// A name.
+    Name(String),
+}
+
+/// A number or a name, untagged.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum NumberOrName {
+    /// A number.
+    Number(i32),
+    /// A name.
+    Name(String),
+}
+
+/// Untagged struct variants.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Lookup {
+    /// By name.
+    ByName {
+        /// The name.
+        name: String,
+    },
+    /// By id.
+    ById {
+        /// The id.
+        id: i64,
+    },
+}
+
+/// Unit and data variants together.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub enum Mixed {
+    /// Nothing.
+    Nothing,
+    /// Something.
+    Something(String),
+}
+
+/// A struct with flattened parts.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct Flattened {
+    /// Its own field.
+    pub id: String,
+    /// A flattened struct.
+    #[serde(flatten)]
+    pub port: Port,
+    /// Everything else.
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, serde_json::Value>,
+}
+
+/// A tree.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct Tree {
+    /// The node's name.
+    pub name: String,
+    /// The subtrees.
+    pub children: Vec<Tree>,
+}
+
+/// Fields the apiserver fills in when absent.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(default)]
+pub struct Defaults {
+    /// Defaults to 1.
+    pub replicas: i32,
+    /// Defaults to "main".
+    pub name: String,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            replicas: 1,
+            name: "main".into(),
+        }
+    }
+}
+
+fn assortment(name: &str) -> Assortment {
+    Assortment::new(
+        name,
+        AssortmentSpec {
+            adjacent: Adjacent::Count(3),
+            number_or_name: NumberOrName::Name("http".into()),
+            lookup: Lookup::ById { id: 7 },
+            mixed: Mixed::Something("else".into()),
+            flattened: Flattened {
+                id: "f".into(),
+                port: Port {
+                    name: "http".into(),
+                    number: 80,
+                },
+                rest: BTreeMap::from([("extra".into(), json!({"kept": true}))]),
+            },
+            tree: Tree {
+                name: "root".into(),
+                children: vec![Tree {
+                    name: "leaf".into(),
+                    children: vec![Tree {
+                        name: "deeper".into(),
+                        children: vec![],
+                    }],
+                }],
+            },
+            values: BTreeMap::from([("anything".into(), json!([1, "two", {"three": 3}]))]),
+            pair: ("left".into(), 2),
+            defaults: Defaults {
+                replicas: 4,
+                name: "given".into(),
+            },
+            tags: vec!["a".into(), "b".into()],
+            memory: Quantity("512Mi".into()),
+            since: Some(Time(
+                "2024-05-01T12:00:00Z".parse().expect("a valid timestamp"),
+            )),
+            ratio: 0.25,
+        },
+    )
 }
 
 /// Two versions of a cluster-scoped kind, merged into one definition.
@@ -622,5 +792,52 @@ async fn merged_versions_are_served_side_by_side() -> TestResult {
     .await?;
     assert_eq!(new.get("pressure").await?.spec.unit.as_deref(), Some("kPa"));
     assert_eq!(old.get("pressure").await?.spec.reading, 42);
+    Ok(())
+}
+
+#[tokio::test]
+async fn hard_shapes_are_accepted_and_stored_faithfully() -> TestResult {
+    let env = TestEnv::start().await?;
+    env.install_crd(Assortment::crd()).await?;
+    let client = env.client().await?;
+    let namespace = env.fresh_namespace().await?;
+    let assortments: Api<Assortment> = Api::namespaced(client.clone(), &namespace);
+
+    let sent = assortment("everything");
+    let created = assortments.create(&PostParams::default(), &sent).await?;
+    assert_eq!(created.spec, sent.spec);
+    assert_eq!(assortments.get("everything").await?.spec, sent.spec);
+
+    let mut other = assortment("variants");
+    other.spec.adjacent = Adjacent::Name("n".into());
+    other.spec.number_or_name = NumberOrName::Number(8080);
+    other.spec.lookup = Lookup::ByName { name: "x".into() };
+    other.spec.mixed = Mixed::Nothing;
+    other.spec.since = None;
+    let created = assortments.create(&PostParams::default(), &other).await?;
+    assert_eq!(created.spec, other.spec);
+
+    // Absent fields with a serde default get it from the apiserver.
+    let untyped: Api<DynamicObject> =
+        Api::namespaced_with(client, &namespace, &Assortment::api_resource());
+    let mut object = serde_json::to_value(assortment("defaulted"))?;
+    object["spec"]["defaults"] = json!({});
+    let created = untyped
+        .create(&PostParams::default(), &serde_json::from_value(object)?)
+        .await?;
+    assert_eq!(
+        created.data["spec"]["defaults"],
+        json!({ "replicas": 1, "name": "main" })
+    );
+
+    // An untagged struct variant must be complete.
+    let mut object = serde_json::to_value(assortment("incomplete"))?;
+    object["spec"]["lookup"] = json!({ "other": 1 });
+    let status = refusal(
+        untyped
+            .create(&PostParams::default(), &serde_json::from_value(object)?)
+            .await,
+    );
+    assert_eq!(status.code, 422, "{status:?}");
     Ok(())
 }
