@@ -1,0 +1,526 @@
+//! Controllers: reconcile every object of a kind whenever it, or something it
+//! depends on, changes.
+//!
+//! A [`Controller`] watches a main resource (and optionally its children and
+//! other related resources), keeps the main objects in a [`Store`], and calls
+//! your `reconcile` function with the latest version of an object whenever it
+//! should be looked at again. It guarantees:
+//!
+//! - **Latest state.** `reconcile` receives the object as the store holds it when
+//!   the reconcile starts, not as it was when the trigger fired.
+//! - **One at a time per object.** An object is never reconciled concurrently
+//!   with itself; a trigger arriving during its reconcile makes it run once more
+//!   right after.
+//! - **Merging.** Many triggers for one object before it runs lead to one
+//!   reconcile; a requeue keeps the earliest requested time. A debounce period
+//!   ([`Config::debounce`]) also collapses bursts.
+//! - **Bounded work.** At most [`Config::concurrency`] reconciles run at once.
+//! - **Requeues.** The [`Action`] a reconcile returns (or `error_policy` returns
+//!   for a failure) says when to look at the object again.
+//!
+//! ```no_run
+//! use std::{sync::Arc, time::Duration};
+//! use futures::StreamExt;
+//! use k8s_openapi::api::{apps::v1::Deployment, core::v1::ConfigMap};
+//! use kube_client::{Api, Client};
+//! use kube_runtime::{Controller, controller::Action, watcher};
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("reconcile failed")]
+//! struct Error;
+//!
+//! async fn reconcile(deployment: Arc<Deployment>, _ctx: Arc<()>) -> Result<Action, Error> {
+//!     println!("reconciling {:?}", deployment.metadata.name);
+//!     Ok(Action::requeue(Duration::from_secs(300)))
+//! }
+//!
+//! fn error_policy(_: Arc<Deployment>, _: &Error, _: Arc<()>) -> Action {
+//!     Action::requeue(Duration::from_secs(5))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::try_default().await?;
+//! Controller::new(Api::<Deployment>::all(client.clone()), watcher::Config::default())
+//!     .owns(Api::<ConfigMap>::all(client), watcher::Config::default())
+//!     .shutdown_on_signal()
+//!     .run(reconcile, error_policy, Arc::new(()))
+//!     .for_each(|result| async move { println!("{result:?}") })
+//!     .await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod applier;
+mod request;
+mod runner;
+mod shutdown;
+mod trigger;
+
+use std::{fmt::Debug, future::Future, hash::Hash, sync::Arc, time::Duration};
+
+use futures::{
+    FutureExt, Stream, StreamExt, TryFuture, TryFutureExt,
+    future::BoxFuture,
+    stream::{self, BoxStream, SelectAll},
+};
+use kube_client::{
+    Api,
+    core::{DynamicObject, Resource},
+};
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+use tokio::runtime::Handle;
+use tracing::Instrument;
+
+pub use applier::applier;
+use applier::{Instruments, applier_with};
+pub use request::{ReconcileReason, ReconcileRequest};
+pub use runner::Error as RunnerErrorKind;
+use trigger::{ReflectAndTrigger, related_by};
+pub use trigger::{trigger_owners, trigger_self, trigger_with};
+
+use crate::{
+    WatchStreamExt,
+    reflector::{self, ObjectRef, Store, Writer},
+    utils::{Backoff, CancelableJoinHandle, StreamBackoff},
+    watcher::{self, DefaultBackoff, metadata_watcher, watcher},
+};
+
+/// Why the runner stopped: the store's writer was dropped before the store was
+/// filled.
+pub type RunnerError = runner::Error<reflector::store::WriterDropped>;
+
+/// What went wrong in a controller.
+#[derive(Debug, Error)]
+pub enum Error<ReconcilerErr: 'static, QueueErr: 'static> {
+    /// A reconcile was requested for an object the store does not hold (it was
+    /// deleted meanwhile). Usually harmless: deletions of owners and of watched
+    /// objects often race with their triggers.
+    #[error("object {0} was requested for reconciliation but is not in the store")]
+    ObjectNotFound(Box<ObjectRef<DynamicObject>>),
+    /// The reconcile function failed.
+    #[error("reconciling {1} failed: {0}")]
+    ReconcilerFailed(#[source] ReconcilerErr, Box<ObjectRef<DynamicObject>>),
+    /// A trigger stream (a watcher) failed; it retries by itself.
+    #[error("a trigger stream failed: {0}")]
+    QueueError(#[source] QueueErr),
+    /// The runner stopped.
+    #[error("the controller's runner failed: {0}")]
+    RunnerError(#[source] RunnerError),
+}
+
+/// What to do after a reconcile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    requeue_after: Option<Duration>,
+}
+
+impl Action {
+    /// Reconcile the object again after `duration`, even if nothing changes.
+    ///
+    /// A periodic requeue is how a controller notices drift in things it does not
+    /// watch.
+    #[must_use]
+    pub const fn requeue(duration: Duration) -> Self {
+        Self {
+            requeue_after: Some(duration),
+        }
+    }
+
+    /// Reconcile the object again only when a watched change triggers it.
+    #[must_use]
+    pub const fn await_change() -> Self {
+        Self {
+            requeue_after: None,
+        }
+    }
+
+    /// When the object will be reconciled again regardless of changes.
+    pub fn requeue_after(&self) -> Option<Duration> {
+        self.requeue_after
+    }
+}
+
+/// How a controller runs.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    debounce: Duration,
+    concurrency: u16,
+}
+
+impl Config {
+    /// Waits this long after a trigger before reconciling, restarting the wait on
+    /// each further trigger for the same object: bursts of changes lead to one
+    /// reconcile. Zero (the default) reconciles as soon as possible.
+    #[must_use]
+    pub fn debounce(mut self, debounce: Duration) -> Self {
+        self.debounce = debounce;
+        self
+    }
+
+    /// Runs at most this many reconciles at once; zero (the default) means no
+    /// limit.
+    #[must_use]
+    pub fn concurrency(mut self, concurrency: u16) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+}
+
+type TriggerStream<K> = BoxStream<'static, Result<ReconcileRequest<K>, watcher::Error>>;
+
+/// A controller for objects of kind `K`: see the [module docs](self).
+///
+/// Build it with [`Controller::new`] (or [`Controller::for_stream`]), add
+/// related resources with [`owns`](Self::owns) and [`watches`](Self::watches),
+/// and start it with [`run`](Self::run).
+pub struct Controller<K>
+where
+    K: Clone + Resource + Debug + 'static,
+    K::DynamicType: Eq + Hash,
+{
+    triggers: SelectAll<TriggerStream<K>>,
+    trigger_backoff: Box<dyn Backoff + Send>,
+    graceful_shutdown: Vec<BoxFuture<'static, ()>>,
+    forceful_shutdown: Vec<BoxFuture<'static, ()>>,
+    dyntype: K::DynamicType,
+    reader: Store<K>,
+    config: Config,
+    instruments: Instruments,
+}
+
+impl<K> Controller<K>
+where
+    K: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    /// A controller for the objects `main_api` can see, selected by `wc`.
+    #[must_use]
+    pub fn new(main_api: Api<K>, wc: watcher::Config) -> Self
+    where
+        K::DynamicType: Default,
+    {
+        Self::new_with(main_api, wc, Default::default())
+    }
+
+    /// [`Controller::new`] for a type known at runtime.
+    #[must_use]
+    pub fn new_with(main_api: Api<K>, wc: watcher::Config, dyntype: K::DynamicType) -> Self {
+        let writer = Writer::<K>::new(dyntype.clone());
+        let reader = writer.as_reader();
+        let main = ReflectAndTrigger::new(watcher(main_api, wc), writer);
+        Self::with_trigger(main.boxed(), reader, dyntype)
+    }
+
+    /// A controller for objects arriving on `trigger`, read from `reader`: for
+    /// callers who run (and perhaps share) their own reflector.
+    #[must_use]
+    pub fn for_stream(
+        trigger: impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+        reader: Store<K>,
+    ) -> Self
+    where
+        K::DynamicType: Default,
+    {
+        Self::for_stream_with(trigger, reader, Default::default())
+    }
+
+    /// [`Controller::for_stream`] for a type known at runtime.
+    #[must_use]
+    pub fn for_stream_with(
+        trigger: impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+        reader: Store<K>,
+        dyntype: K::DynamicType,
+    ) -> Self {
+        let main = trigger_self(trigger, dyntype.clone());
+        Self::with_trigger(main.boxed(), reader, dyntype)
+    }
+
+    fn with_trigger(main: TriggerStream<K>, reader: Store<K>, dyntype: K::DynamicType) -> Self {
+        let mut triggers = SelectAll::new();
+        triggers.push(main);
+        Self {
+            triggers,
+            trigger_backoff: Box::new(DefaultBackoff::default()),
+            graceful_shutdown: Vec::new(),
+            forceful_shutdown: Vec::new(),
+            dyntype,
+            reader,
+            config: Config::default(),
+            instruments: Instruments::default(),
+        }
+    }
+
+    /// Records reconciles, durations, errors, queue depth, active workers and
+    /// watcher failures in `metrics`.
+    #[cfg(feature = "metrics")]
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.instruments.metrics = Some(metrics);
+        self
+    }
+
+    /// Sets debounce and concurrency.
+    #[must_use]
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the backoff applied when a trigger stream fails (the default waits
+    /// 0.8 s doubling to 30 s).
+    #[must_use]
+    pub fn trigger_backoff(mut self, backoff: impl Backoff + 'static) -> Self {
+        self.trigger_backoff = Box::new(backoff);
+        self
+    }
+
+    /// The store of main objects: the same the reconciles read from.
+    pub fn store(&self) -> Store<K> {
+        self.reader.clone()
+    }
+
+    /// Also reconciles an object when a child it controls changes: children of
+    /// type `Child` (seen through `api`) trigger the owner named by their
+    /// controller owner reference.
+    ///
+    /// Only the children's metadata is watched: owner references are all that is
+    /// needed, and metadata is a fraction of the bytes of whole objects.
+    #[must_use]
+    pub fn owns<Child>(self, api: Api<Child>, wc: watcher::Config) -> Self
+    where
+        Child:
+            Clone + Resource<DynamicType = ()> + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        self.owns_with(api, (), wc)
+    }
+
+    /// [`Controller::owns`] for a child type known at runtime.
+    #[must_use]
+    pub fn owns_with<Child>(
+        mut self,
+        api: Api<Child>,
+        dyntype: Child::DynamicType,
+        wc: watcher::Config,
+    ) -> Self
+    where
+        Child: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
+        Child::DynamicType: Debug + Eq + Hash + Clone + Send + Sync,
+    {
+        let children = metadata_watcher(api, wc).touched_objects();
+        let triggers = trigger_owners(children, self.dyntype.clone(), dyntype);
+        self.triggers.push(triggers.boxed());
+        self
+    }
+
+    /// Also reconciles an object when a child arriving on `trigger` changes.
+    #[must_use]
+    pub fn owns_stream<Child>(
+        self,
+        trigger: impl Stream<Item = Result<Child, watcher::Error>> + Send + 'static,
+    ) -> Self
+    where
+        Child: Resource<DynamicType = ()> + Send + 'static,
+    {
+        self.owns_stream_with(trigger, ())
+    }
+
+    /// [`Controller::owns_stream`] for a child type known at runtime.
+    #[must_use]
+    pub fn owns_stream_with<Child>(
+        mut self,
+        trigger: impl Stream<Item = Result<Child, watcher::Error>> + Send + 'static,
+        dyntype: Child::DynamicType,
+    ) -> Self
+    where
+        Child: Resource + Send + 'static,
+        Child::DynamicType: Clone + Send + 'static,
+    {
+        let triggers = trigger_owners(trigger, self.dyntype.clone(), dyntype);
+        self.triggers.push(triggers.boxed());
+        self
+    }
+
+    /// Also reconciles the objects `mapper` names whenever an object of type
+    /// `Other` (seen through `api`) changes — for relations other than
+    /// ownership, e.g. a Secret referenced by name.
+    #[must_use]
+    pub fn watches<Other, I>(
+        self,
+        api: Api<Other>,
+        wc: watcher::Config,
+        mapper: impl Fn(Other) -> I + Sync + Send + 'static,
+    ) -> Self
+    where
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
+        Other::DynamicType: Default + Debug + Clone + Eq + Hash + Send + Sync,
+        I: 'static + IntoIterator<Item = ObjectRef<K>>,
+        I::IntoIter: Send,
+    {
+        self.watches_with(api, Default::default(), wc, mapper)
+    }
+
+    /// [`Controller::watches`] for a type known at runtime.
+    #[must_use]
+    pub fn watches_with<Other, I>(
+        mut self,
+        api: Api<Other>,
+        dyntype: Other::DynamicType,
+        wc: watcher::Config,
+        mapper: impl Fn(Other) -> I + Sync + Send + 'static,
+    ) -> Self
+    where
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
+        Other::DynamicType: Debug + Clone + Eq + Hash + Send + Sync,
+        I: 'static + IntoIterator<Item = ObjectRef<K>>,
+        I::IntoIter: Send,
+    {
+        let others = watcher(api, wc).touched_objects();
+        self.triggers
+            .push(related_by(others, mapper, dyntype).boxed());
+        self
+    }
+
+    /// Also reconciles the objects `mapper` names for each object arriving on
+    /// `trigger`.
+    #[must_use]
+    pub fn watches_stream<Other, I>(
+        self,
+        trigger: impl Stream<Item = Result<Other, watcher::Error>> + Send + 'static,
+        mapper: impl Fn(Other) -> I + Sync + Send + 'static,
+    ) -> Self
+    where
+        Other: Clone + Resource + Debug + Send + 'static,
+        Other::DynamicType: Default + Debug + Clone + Send,
+        I: 'static + IntoIterator<Item = ObjectRef<K>>,
+        I::IntoIter: Send,
+    {
+        self.watches_stream_with(trigger, mapper, Default::default())
+    }
+
+    /// [`Controller::watches_stream`] for a type known at runtime.
+    #[must_use]
+    pub fn watches_stream_with<Other, I>(
+        mut self,
+        trigger: impl Stream<Item = Result<Other, watcher::Error>> + Send + 'static,
+        mapper: impl Fn(Other) -> I + Sync + Send + 'static,
+        dyntype: Other::DynamicType,
+    ) -> Self
+    where
+        Other: Clone + Resource + Debug + Send + 'static,
+        Other::DynamicType: Debug + Clone + Send,
+        I: 'static + IntoIterator<Item = ObjectRef<K>>,
+        I::IntoIter: Send,
+    {
+        self.triggers
+            .push(related_by(trigger, mapper, dyntype).boxed());
+        self
+    }
+
+    /// Reconciles every object in the store whenever `trigger` yields, e.g. on a
+    /// timer or when a shared configuration changes.
+    #[must_use]
+    pub fn reconcile_all_on(mut self, trigger: impl Stream<Item = ()> + Send + 'static) -> Self {
+        let store = self.reader.clone();
+        let dyntype = self.dyntype.clone();
+        let all = trigger.flat_map(move |()| {
+            let requests: Vec<_> = store
+                .state()
+                .iter()
+                .map(|obj| {
+                    Ok(ReconcileRequest {
+                        obj_ref: ObjectRef::key_of(&**obj, dyntype.clone()),
+                        reason: ReconcileReason::BulkReconcile,
+                    })
+                })
+                .collect();
+            stream::iter(requests)
+        });
+        self.triggers.push(all.boxed());
+        self
+    }
+
+    /// Reconciles the objects `trigger` names.
+    #[must_use]
+    pub fn reconcile_on(
+        mut self,
+        trigger: impl Stream<Item = ObjectRef<K>> + Send + 'static,
+    ) -> Self {
+        self.triggers.push(
+            trigger
+                .map(|obj_ref| {
+                    Ok(ReconcileRequest {
+                        obj_ref,
+                        reason: ReconcileReason::Unknown,
+                    })
+                })
+                .boxed(),
+        );
+        self
+    }
+
+    /// Starts a graceful shutdown when `trigger` completes: no new reconcile
+    /// starts, the running ones finish, then the stream of results ends.
+    #[must_use]
+    pub fn graceful_shutdown_on(
+        mut self,
+        trigger: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        self.graceful_shutdown.push(trigger.boxed());
+        self
+    }
+
+    /// Shuts down gracefully on the first SIGINT (Ctrl-C) or SIGTERM, and at once
+    /// (dropping running reconciles) on the second.
+    #[must_use]
+    pub fn shutdown_on_signal(mut self) -> Self {
+        let (first_tx, first_rx) = futures::channel::oneshot::channel::<()>();
+        let second = async move {
+            shutdown::signal().await;
+            tracing::info!(
+                "shutdown requested: finishing running reconciles (signal again to stop at once)"
+            );
+            let _ = first_tx.send(());
+            shutdown::signal().await;
+            tracing::info!("second shutdown signal: stopping now");
+        };
+        self.graceful_shutdown.push(first_rx.map(|_| ()).boxed());
+        self.forceful_shutdown.push(second.boxed());
+        self
+    }
+
+    /// Runs the controller: a stream of reconcile outcomes, which must be polled
+    /// (e.g. with `for_each`) for anything to happen.
+    ///
+    /// Each reconcile runs as its own tokio task, so reconciles proceed in
+    /// parallel on a multi-threaded runtime; dropping the stream aborts them.
+    pub fn run<ReconcilerFut, Ctx>(
+        self,
+        mut reconciler: impl FnMut(Arc<K>, Arc<Ctx>) -> ReconcilerFut,
+        error_policy: impl Fn(Arc<K>, &ReconcilerFut::Error, Arc<Ctx>) -> Action,
+        context: Arc<Ctx>,
+    ) -> impl Stream<Item = Result<(ObjectRef<K>, Action), Error<ReconcilerFut::Error, watcher::Error>>>
+    where
+        K::DynamicType: Debug + Unpin,
+        ReconcilerFut: TryFuture<Ok = Action> + Send + 'static,
+        ReconcilerFut::Error: std::error::Error + Send + 'static,
+    {
+        let graceful = shutdown::first_of(self.graceful_shutdown);
+        let forceful = shutdown::first_of(self.forceful_shutdown);
+        let queue = StreamBackoff::new(self.triggers, self.trigger_backoff);
+        applier_with(
+            move |obj, ctx| {
+                let reconcile = TryFutureExt::into_future(reconciler(obj, ctx)).in_current_span();
+                CancelableJoinHandle::spawn(reconcile, &Handle::current())
+            },
+            error_policy,
+            context,
+            self.reader,
+            queue,
+            self.config,
+            graceful,
+            self.instruments,
+        )
+        .take_until(forceful)
+    }
+}

@@ -1,0 +1,507 @@
+//! The runner: executes due messages with bounded concurrency, never two for the
+//! same message at once.
+//!
+//! The runner pulls due messages from a [`Scheduler`] and starts one execution
+//! per message. While a message executes, the scheduler holds further requests
+//! for it (they merge into one due entry), so the same object is never handled
+//! twice concurrently, and a change arriving mid-execution is handled once more
+//! right after. When `max_concurrent_executions` are running, every due message
+//! waits.
+//!
+//! The runner is generic over the execution future, so executions are stored
+//! inline in a [`FuturesUnordered`] without boxing, and the runner is `Send`
+//! exactly when its parts are.
+
+use std::{
+    collections::HashSet,
+    convert::Infallible,
+    future::Future,
+    hash::Hash,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use futures::{
+    FutureExt, Stream, StreamExt,
+    future::{self, Fuse},
+    stream::FuturesUnordered,
+};
+use pin_project::pin_project;
+use thiserror::Error;
+
+use crate::scheduler::{ScheduleRequest, Scheduler};
+
+/// Why a runner stopped early.
+#[derive(Debug, Error)]
+pub enum Error<ReadyErr> {
+    /// The condition it waited for before starting work failed.
+    #[error("the runner's readiness condition failed: {0}")]
+    Readiness(#[source] ReadyErr),
+}
+
+/// One execution, remembering which message it runs for.
+#[pin_project]
+struct Execution<T, F> {
+    message: Option<T>,
+    #[pin]
+    future: F,
+}
+
+impl<T, F: Future> Future for Execution<T, F> {
+    type Output = (Option<T>, F::Output);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = futures::ready!(this.future.poll(cx));
+        Poll::Ready((this.message.take(), output))
+    }
+}
+
+/// Runs due messages; each item of the stream is one finished execution.
+#[pin_project]
+#[must_use = "streams do nothing unless polled"]
+pub(crate) struct Runner<
+    T,
+    R,
+    F,
+    MkF,
+    Ready = future::Ready<Result<(), Infallible>>,
+    Stop = future::Pending<()>,
+> {
+    #[pin]
+    scheduler: Scheduler<T, R>,
+    run_msg: MkF,
+    running: FuturesUnordered<Execution<T, F>>,
+    /// The messages of `running`, for the scheduler's hold.
+    in_flight: HashSet<T>,
+    max_concurrent_executions: u16,
+    /// Work starts only once this completes (e.g. the store is filled).
+    #[pin]
+    ready: Fuse<Ready>,
+    is_ready: bool,
+    /// After this completes, no new execution starts.
+    #[pin]
+    stop: Fuse<Stop>,
+    stopping: bool,
+    /// Set once the stream has ended (or failed for good).
+    finished: bool,
+}
+
+impl<T, R, F, MkF> Runner<T, R, F, MkF>
+where
+    T: Eq + Hash + Clone,
+    R: Stream<Item = ScheduleRequest<T>>,
+    MkF: FnMut(&T) -> F,
+    F: Future,
+{
+    /// A runner over `scheduler`, starting `run_msg(&message)` for each due
+    /// message; `0` means no concurrency limit.
+    pub(crate) fn new(
+        scheduler: Scheduler<T, R>,
+        max_concurrent_executions: u16,
+        run_msg: MkF,
+    ) -> Self {
+        Self {
+            scheduler,
+            run_msg,
+            running: FuturesUnordered::new(),
+            in_flight: HashSet::new(),
+            max_concurrent_executions,
+            ready: future::ready(Ok(())).fuse(),
+            is_ready: false,
+            stop: future::pending().fuse(),
+            stopping: false,
+            finished: false,
+        }
+    }
+}
+
+impl<T, R, F, MkF, Ready, Stop> Runner<T, R, F, MkF, Ready, Stop> {
+    /// Starts nothing until `ready` completes; requests are absorbed (and merged)
+    /// meanwhile. If it fails, the runner yields the error and ends.
+    pub(crate) fn delay_tasks_until<NewReady, ReadyErr>(
+        self,
+        ready: NewReady,
+    ) -> Runner<T, R, F, MkF, NewReady, Stop>
+    where
+        NewReady: Future<Output = Result<(), ReadyErr>>,
+    {
+        Runner {
+            scheduler: self.scheduler,
+            run_msg: self.run_msg,
+            running: self.running,
+            in_flight: self.in_flight,
+            max_concurrent_executions: self.max_concurrent_executions,
+            ready: ready.fuse(),
+            is_ready: false,
+            stop: self.stop,
+            stopping: self.stopping,
+            finished: self.finished,
+        }
+    }
+
+    /// Stops starting new executions once `stop` completes; the stream ends
+    /// when the running ones have finished.
+    pub(crate) fn stop_on<NewStop: Future<Output = ()>>(
+        self,
+        stop: NewStop,
+    ) -> Runner<T, R, F, MkF, Ready, NewStop> {
+        Runner {
+            scheduler: self.scheduler,
+            run_msg: self.run_msg,
+            running: self.running,
+            in_flight: self.in_flight,
+            max_concurrent_executions: self.max_concurrent_executions,
+            ready: self.ready,
+            is_ready: self.is_ready,
+            stop: stop.fuse(),
+            stopping: self.stopping,
+            finished: self.finished,
+        }
+    }
+
+    /// How many messages are scheduled or due, not yet running.
+    pub(crate) fn queue_len(&self) -> usize
+    where
+        T: Eq + Hash + Clone,
+        R: Stream<Item = ScheduleRequest<T>>,
+    {
+        self.scheduler.len()
+    }
+
+    /// How many executions are running.
+    #[cfg(test)]
+    pub(crate) fn running_len(&self) -> usize {
+        self.running.len()
+    }
+}
+
+impl<T, R, F, MkF, Ready, ReadyErr, Stop> Stream for Runner<T, R, F, MkF, Ready, Stop>
+where
+    T: Eq + Hash + Clone,
+    R: Stream<Item = ScheduleRequest<T>>,
+    MkF: FnMut(&T) -> F,
+    F: Future,
+    Ready: Future<Output = Result<(), ReadyErr>>,
+    Stop: Future<Output = ()>,
+{
+    type Item = Result<F::Output, Error<ReadyErr>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        if *this.finished {
+            return Poll::Ready(None);
+        }
+        if !*this.is_ready {
+            match this.ready.as_mut().poll(cx) {
+                Poll::Ready(Ok(())) => *this.is_ready = true,
+                Poll::Ready(Err(err)) => {
+                    *this.finished = true;
+                    return Poll::Ready(Some(Err(Error::Readiness(err))));
+                }
+                Poll::Pending => {
+                    // Keep absorbing requests meanwhile, so none is lost and
+                    // duplicates merge.
+                    let _ = this.scheduler.as_mut().hold().poll_next_unpin(cx);
+                    return Poll::Pending;
+                }
+            }
+        }
+        if !*this.stopping && this.stop.as_mut().poll(cx).is_ready() {
+            *this.stopping = true;
+        }
+        loop {
+            if let Poll::Ready(Some((message, output))) = this.running.poll_next_unpin(cx) {
+                if let Some(message) = message {
+                    this.in_flight.remove(&message);
+                }
+                return Poll::Ready(Some(Ok(output)));
+            }
+            if *this.stopping {
+                if this.running.is_empty() {
+                    *this.finished = true;
+                    return Poll::Ready(None);
+                }
+                return Poll::Pending;
+            }
+            let has_slot = *this.max_concurrent_executions == 0
+                || this.in_flight.len() < usize::from(*this.max_concurrent_executions);
+            let next = if has_slot {
+                let in_flight = &*this.in_flight;
+                this.scheduler
+                    .as_mut()
+                    .hold_unless(|message| !in_flight.contains(message))
+                    .poll_next_unpin(cx)
+            } else {
+                // Keep absorbing requests, emitting nothing until a slot frees
+                // (the running executions wake this task when they finish).
+                this.scheduler.as_mut().hold().poll_next_unpin(cx)
+            };
+            match next {
+                Poll::Ready(Some(message)) => {
+                    let future = (this.run_msg)(&message);
+                    this.in_flight.insert(message.clone());
+                    this.running.push(Execution {
+                        message: Some(message),
+                        future,
+                    });
+                }
+                Poll::Ready(None) if this.running.is_empty() => {
+                    *this.finished = true;
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::{
+            Arc, Mutex,
+            atomic::{AtomicUsize, Ordering},
+        },
+        time::Duration,
+    };
+
+    use futures::{SinkExt, channel::mpsc, future, poll};
+    use tokio::time::{Instant, sleep};
+
+    use super::*;
+    use crate::scheduler::{debounced_scheduler, scheduler};
+
+    fn now(message: &'static str) -> ScheduleRequest<&'static str> {
+        ScheduleRequest {
+            message,
+            run_at: Instant::now(),
+        }
+    }
+
+    /// Counts executions running at once, and the most seen.
+    #[derive(Clone, Default)]
+    struct Gauge {
+        active: Arc<AtomicUsize>,
+        peak: Arc<AtomicUsize>,
+        finished: Arc<AtomicUsize>,
+    }
+
+    impl Gauge {
+        /// An execution that takes `secs` seconds, counted by the gauge.
+        fn execution(&self, secs: u64) -> impl Future<Output = usize> + use<> {
+            let gauge = self.clone();
+            async move {
+                let active = gauge.active.fetch_add(1, Ordering::SeqCst) + 1;
+                gauge.peak.fetch_max(active, Ordering::SeqCst);
+                sleep(Duration::from_secs(secs)).await;
+                gauge.active.fetch_sub(1, Ordering::SeqCst);
+                gauge.finished.fetch_add(1, Ordering::SeqCst)
+            }
+        }
+
+        fn peak(&self) -> usize {
+            self.peak.load(Ordering::SeqCst)
+        }
+
+        fn finished(&self) -> usize {
+            self.finished.load(Ordering::SeqCst)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_runs_one_message_concurrently_with_itself() {
+        let (mut tx, rx) = mpsc::unbounded();
+        let gauge = Gauge::default();
+        let mut runner = Box::pin(Runner::new(scheduler(rx), 10, {
+            let gauge = gauge.clone();
+            move |_: &&str| gauge.execution(1)
+        }));
+        tx.send(now("obj")).await.expect("open");
+        assert!(
+            poll!(runner.next()).is_pending(),
+            "the first run is in flight"
+        );
+        for _ in 0..3 {
+            tx.send(now("obj")).await.expect("open");
+            assert!(poll!(runner.next()).is_pending());
+        }
+        drop(tx);
+        let outputs: Vec<_> = runner.map(|r| r.ok()).collect().await;
+        assert_eq!(outputs, [Some(0), Some(1)]);
+        assert_eq!(gauge.peak(), 1, "the object ran alone each time");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trigger_during_a_run_reruns_once_right_after() {
+        let (mut tx, rx) = mpsc::unbounded();
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let origin = Instant::now();
+        let mut runner = Box::pin(Runner::new(scheduler(rx), 0, {
+            let starts = starts.clone();
+            move |_: &&str| {
+                starts
+                    .lock()
+                    .expect("lock")
+                    .push(origin.elapsed().as_secs());
+                sleep(Duration::from_secs(10))
+            }
+        }));
+        tx.send(now("obj")).await.expect("open");
+        assert!(poll!(runner.next()).is_pending());
+        tokio::time::advance(Duration::from_secs(3)).await;
+        // Two triggers mid-run: they merge into a single rerun.
+        tx.send(now("obj")).await.expect("open");
+        tx.send(now("obj")).await.expect("open");
+        drop(tx);
+        assert_eq!(runner.as_mut().count().await, 2);
+        assert_eq!(
+            *starts.lock().expect("lock"),
+            [0, 10],
+            "the rerun starts as the first run ends"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_bound_is_respected() {
+        let gauge = Gauge::default();
+        let messages: Vec<_> = ["a", "b", "c", "d", "e", "f"]
+            .into_iter()
+            .map(now)
+            .collect();
+        let runner = Runner::new(scheduler(futures::stream::iter(messages)), 2, {
+            let gauge = gauge.clone();
+            move |_: &&str| gauge.execution(1)
+        });
+        assert_eq!(runner.count().await, 6);
+        assert_eq!(gauge.peak(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_means_no_concurrency_limit() {
+        let gauge = Gauge::default();
+        let messages: Vec<_> = ["a", "b", "c", "d", "e", "f"]
+            .into_iter()
+            .map(now)
+            .collect();
+        let runner = Runner::new(scheduler(futures::stream::iter(messages)), 0, {
+            let gauge = gauge.clone();
+            move |_: &&str| gauge.execution(1)
+        });
+        assert_eq!(runner.count().await, 6);
+        assert_eq!(gauge.peak(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_merge_while_every_slot_is_busy() {
+        let (mut tx, rx) = mpsc::unbounded();
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let mut runner = Box::pin(Runner::new(scheduler(rx), 1, {
+            let started = started.clone();
+            move |m: &&str| {
+                started.lock().expect("lock").push(*m);
+                sleep(Duration::from_secs(1))
+            }
+        }));
+        tx.send(now("a")).await.expect("open");
+        assert!(poll!(runner.next()).is_pending());
+        for _ in 0..5 {
+            tx.send(now("b")).await.expect("open");
+        }
+        assert!(poll!(runner.next()).is_pending());
+        assert_eq!(runner.queue_len(), 1, "five requests for b wait as one");
+        drop(tx);
+        assert_eq!(runner.as_mut().count().await, 2);
+        assert_eq!(*started.lock().expect("lock"), ["a", "b"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_for_readiness_without_losing_requests() {
+        let (ready_tx, ready_rx) = futures::channel::oneshot::channel::<()>();
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let runner = Runner::new(
+            scheduler(futures::stream::iter([now("a"), now("b"), now("a")])),
+            0,
+            {
+                let started = started.clone();
+                move |m: &&str| {
+                    started.lock().expect("lock").push(*m);
+                    future::ready(())
+                }
+            },
+        )
+        .delay_tasks_until(async move { ready_rx.await.map_err(|_| "readiness sender dropped") });
+        let mut runner = Box::pin(runner);
+        assert!(poll!(runner.next()).is_pending());
+        assert!(
+            started.lock().expect("lock").is_empty(),
+            "nothing runs before readiness"
+        );
+        assert_eq!(
+            runner.queue_len(),
+            2,
+            "requests were absorbed and merged meanwhile"
+        );
+        ready_tx.send(()).expect("receiver alive");
+        assert_eq!(runner.as_mut().count().await, 2);
+        assert_eq!(*started.lock().expect("lock"), ["a", "b"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn readiness_failure_is_reported_and_ends_the_runner() {
+        let runner = Runner::new(
+            scheduler(futures::stream::iter([now("a")])),
+            0,
+            |_: &&str| future::ready(()),
+        )
+        .delay_tasks_until(future::ready(Err::<(), _>("store writer dropped")));
+        let outcomes: Vec<_> = runner.collect().await;
+        assert!(
+            matches!(
+                outcomes[..],
+                [Err(Error::Readiness("store writer dropped"))]
+            ),
+            "{outcomes:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn graceful_stop_lets_running_executions_finish() {
+        let (mut tx, rx) = mpsc::unbounded();
+        let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
+        let gauge = Gauge::default();
+        let runner = Runner::new(scheduler(rx), 0, {
+            let gauge = gauge.clone();
+            move |_: &&str| gauge.execution(5)
+        })
+        .stop_on(async move {
+            let _ = stop_rx.await;
+        });
+        let mut runner = Box::pin(runner);
+        tx.send(now("in-flight")).await.expect("open");
+        assert!(poll!(runner.next()).is_pending());
+        assert_eq!(runner.running_len(), 1);
+        stop_tx.send(()).expect("runner alive");
+        // Requests after the stop are not started.
+        tx.send(now("late")).await.expect("open");
+        assert!(
+            runner.next().await.is_some(),
+            "the in-flight execution completes"
+        );
+        assert!(runner.next().await.is_none(), "then the runner ends");
+        assert_eq!(gauge.finished(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ends_when_the_scheduler_is_drained() {
+        let runner = Runner::new(
+            debounced_scheduler(
+                futures::stream::iter([now("a"), now("b")]),
+                Duration::from_secs(1),
+            ),
+            0,
+            |_: &&str| future::ready(()),
+        );
+        assert_eq!(runner.count().await, 2);
+    }
+}

@@ -1,0 +1,428 @@
+//! The [`Store`]: an in-memory copy of a collection, kept current by a
+//! [`Writer`].
+
+use std::{
+    collections::HashMap,
+    fmt,
+    hash::Hash,
+    sync::{Arc, PoisonError, RwLock},
+};
+
+use kube_client::core::{Resource, Selector, SelectorExt};
+use thiserror::Error;
+use tokio::sync::watch;
+
+use super::object_ref::{Lookup, ObjectRef};
+use crate::watcher;
+
+type Cache<K> = Arc<RwLock<HashMap<ObjectRef<K>, Arc<K>>>>;
+
+/// Applies watcher events to a [`Store`]; there is one writer per store.
+///
+/// Objects are kept behind `Arc`, so readers share them without copying.
+pub struct Writer<K: 'static + Lookup + Clone>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    store: Cache<K>,
+    /// The objects of a relist in progress; swapped in whole at `InitDone`.
+    buffer: HashMap<ObjectRef<K>, Arc<K>>,
+    dyntype: K::DynamicType,
+    ready: watch::Sender<bool>,
+}
+
+impl<K: 'static + Lookup + Clone> Writer<K>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    /// A writer for an empty store of the runtime type `dyntype`.
+    pub fn new(dyntype: K::DynamicType) -> Self {
+        let (ready, _) = watch::channel(false);
+        Self {
+            store: Arc::default(),
+            buffer: HashMap::new(),
+            dyntype,
+            ready,
+        }
+    }
+
+    /// A reader of the store this writer fills.
+    pub fn as_reader(&self) -> Store<K> {
+        Store {
+            store: Arc::clone(&self.store),
+            ready: self.ready.subscribe(),
+        }
+    }
+
+    /// The key an object is stored under: type, name and namespace only (the
+    /// version and uid are left out, saving two allocations per event).
+    fn key_of(&self, obj: &K) -> ObjectRef<K> {
+        ObjectRef::key_of(obj, self.dyntype.clone())
+    }
+
+    /// Applies one watcher event.
+    ///
+    /// `Apply` and `Delete` change the store at once. `Init` starts collecting a
+    /// fresh copy aside, `InitApply` adds to it, and `InitDone` replaces the whole
+    /// store with it in one step: readers never see a half-relisted store, objects
+    /// deleted while the watch was down disappear, and none vanish in between.
+    pub fn apply_watcher_event(&mut self, event: &watcher::Event<K>) {
+        self.apply_owned(event.clone(), |_| {});
+    }
+
+    /// [`apply_watcher_event`](Self::apply_watcher_event) for an event the caller
+    /// gives up, so its object is moved into the store rather than cloned.
+    ///
+    /// `changed` is told the key of every object whose new state readers can see
+    /// after this call: the applied object, or every object of a completed
+    /// relist.
+    pub(crate) fn apply_owned(
+        &mut self,
+        event: watcher::Event<K>,
+        mut changed: impl FnMut(&ObjectRef<K>),
+    ) {
+        match event {
+            watcher::Event::Apply(obj) => {
+                let key = self.key_of(&obj);
+                changed(&key);
+                self.write().insert(key, Arc::new(obj));
+            }
+            watcher::Event::Delete(obj) => {
+                let key = self.key_of(&obj);
+                self.write().remove(&key);
+            }
+            // Sized for the current content: a relist usually returns about as
+            // many objects, so the buffer does not rehash while it fills.
+            watcher::Event::Init => self.buffer = HashMap::with_capacity(self.read_len()),
+            watcher::Event::InitApply(obj) => {
+                let key = self.key_of(&obj);
+                self.buffer.insert(key, Arc::new(obj));
+            }
+            watcher::Event::InitDone => {
+                let fresh = std::mem::take(&mut self.buffer);
+                fresh.keys().for_each(&mut changed);
+                let stale = std::mem::replace(&mut *self.write(), fresh);
+                // Free the old copy after releasing the lock.
+                drop(stale);
+                self.ready.send_replace(true);
+            }
+        }
+    }
+
+    fn read_len(&self) -> usize {
+        self.store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ObjectRef<K>, Arc<K>>> {
+        // A panic while holding the lock cannot leave the map half-updated (every
+        // update is a single insert, remove or swap), so a poisoned lock is safe
+        // to keep using.
+        self.store.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<K: 'static + Lookup + Clone> Default for Writer<K>
+where
+    K::DynamicType: Eq + Hash + Clone + Default,
+{
+    fn default() -> Self {
+        Self::new(K::DynamicType::default())
+    }
+}
+
+impl<K: 'static + Lookup + Clone> fmt::Debug for Writer<K>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("buffered", &self.buffer.len())
+            .field("ready", &*self.ready.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A read-only, always-current view of a collection, filled by a [`Writer`]
+/// through a [`reflector`](super::reflector).
+///
+/// Cheap to clone and safe to share between tasks. Until the first list has
+/// completed the store is empty: use [`wait_until_ready`](Self::wait_until_ready)
+/// before trusting that an object is absent.
+pub struct Store<K: 'static + Lookup>
+where
+    K::DynamicType: Eq + Hash,
+{
+    store: Cache<K>,
+    ready: watch::Receiver<bool>,
+}
+
+impl<K: 'static + Lookup> Clone for Store<K>
+where
+    K::DynamicType: Eq + Hash,
+{
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            ready: self.ready.clone(),
+        }
+    }
+}
+
+impl<K: 'static + Lookup> fmt::Debug for Store<K>
+where
+    K::DynamicType: Eq + Hash,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The writer was dropped before the store's first list completed.
+#[derive(Debug, Error)]
+#[error("the store's writer was dropped before the initial list completed")]
+pub struct WriterDropped;
+
+impl<K: 'static + Lookup> Store<K>
+where
+    K::DynamicType: Eq + Hash,
+{
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ObjectRef<K>, Arc<K>>> {
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until the first list has completed, so the store holds the whole
+    /// collection. Fails if the writer is dropped first.
+    pub async fn wait_until_ready(&self) -> Result<(), WriterDropped> {
+        let mut ready = self.ready.clone();
+        ready
+            .wait_for(|ready| *ready)
+            .await
+            .map(|_| ())
+            .map_err(|_| WriterDropped)
+    }
+
+    /// The stored object `key` refers to, if any.
+    ///
+    /// A namespaced reference also finds a cluster-scoped object of that name: an
+    /// owner reference taken from a namespaced child carries the child's namespace
+    /// even when the owner is cluster-scoped.
+    #[must_use]
+    pub fn get(&self, key: &ObjectRef<K>) -> Option<Arc<K>>
+    where
+        K::DynamicType: Clone,
+    {
+        let store = self.read();
+        store.get(key).cloned().or_else(|| {
+            key.namespace.as_ref()?;
+            let mut cluster_key = key.clone();
+            cluster_key.namespace = None;
+            store.get(&cluster_key).cloned()
+        })
+    }
+
+    /// A snapshot of every stored object.
+    #[must_use]
+    pub fn state(&self) -> Vec<Arc<K>> {
+        self.read().values().cloned().collect()
+    }
+
+    /// Some object matching `predicate`, if any.
+    #[must_use]
+    pub fn find<P>(&self, predicate: P) -> Option<Arc<K>>
+    where
+        P: Fn(&K) -> bool,
+    {
+        self.read().values().find(|obj| predicate(obj)).cloned()
+    }
+
+    /// Every object matching `predicate`.
+    #[must_use]
+    pub fn state_filter<P>(&self, predicate: P) -> Vec<Arc<K>>
+    where
+        P: Fn(&K) -> bool,
+    {
+        self.read()
+            .values()
+            .filter(|obj| predicate(obj))
+            .cloned()
+            .collect()
+    }
+
+    /// Every object whose labels match `selector`.
+    #[must_use]
+    pub fn state_filter_selector(&self, selector: &Selector) -> Vec<Arc<K>>
+    where
+        K: Resource,
+    {
+        self.state_filter(|obj| {
+            selector.matches(obj.meta().labels.as_ref().unwrap_or(&Default::default()))
+        })
+    }
+
+    /// How many objects are stored.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the store is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+}
+
+/// An empty store and its writer, for a type known at compile time.
+#[must_use]
+pub fn store<K>() -> (Store<K>, Writer<K>)
+where
+    K: 'static + Lookup + Clone,
+    K::DynamicType: Eq + Hash + Clone + Default,
+{
+    let writer = Writer::default();
+    (writer.as_reader(), writer)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+    use kube_client::core::ObjectMeta;
+
+    use super::*;
+    use crate::watcher::Event;
+
+    fn cm(name: &str, value: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                ..ObjectMeta::default()
+            },
+            data: Some([("v".to_string(), value.to_string())].into()),
+            ..ConfigMap::default()
+        }
+    }
+
+    fn value(store: &Store<ConfigMap>, name: &str) -> Option<String> {
+        store
+            .get(&ObjectRef::new(name).within("ns"))
+            .and_then(|cm| cm.data.as_ref()?.get("v").cloned())
+    }
+
+    #[test]
+    fn applies_and_deletes_while_watching() {
+        let (store, mut writer) = store::<ConfigMap>();
+        writer.apply_watcher_event(&Event::Apply(cm("a", "1")));
+        writer.apply_watcher_event(&Event::Apply(cm("a", "2")));
+        writer.apply_watcher_event(&Event::Apply(cm("b", "1")));
+        assert_eq!(value(&store, "a").as_deref(), Some("2"));
+        assert_eq!(store.len(), 2);
+        writer.apply_watcher_event(&Event::Delete(cm("a", "2")));
+        assert_eq!(value(&store, "a"), None);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn relist_swaps_the_whole_content_at_init_done() {
+        let (store, mut writer) = store::<ConfigMap>();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "1")),
+            Event::InitApply(cm("ghost", "1")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(store.len(), 2);
+
+        // A relist in progress leaves the old content visible...
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitApply(cm("a", "2")));
+        assert_eq!(value(&store, "a").as_deref(), Some("1"));
+        assert_eq!(value(&store, "ghost").as_deref(), Some("1"));
+        // ...until it completes, when deleted objects vanish and changes land at once.
+        writer.apply_watcher_event(&Event::InitApply(cm("new", "1")));
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(value(&store, "a").as_deref(), Some("2"));
+        assert_eq!(value(&store, "ghost"), None);
+        assert_eq!(value(&store, "new").as_deref(), Some("1"));
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn finds_and_filters() {
+        let (store, mut writer) = store::<ConfigMap>();
+        let mut labelled = cm("l", "x");
+        labelled.metadata.labels = Some([("app".to_string(), "web".to_string())].into());
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "1")),
+            Event::InitApply(labelled),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert!(
+            store
+                .find(|cm| cm.metadata.name.as_deref() == Some("a"))
+                .is_some()
+        );
+        assert!(
+            store
+                .find(|cm| cm.metadata.name.as_deref() == Some("zz"))
+                .is_none()
+        );
+        let selector: Selector = "app=web".parse().expect("valid selector");
+        assert_eq!(store.state_filter_selector(&selector).len(), 1);
+        assert_eq!(store.state().len(), 2);
+        assert!(!store.is_empty());
+    }
+
+    #[test]
+    fn namespaced_refs_find_cluster_scoped_objects() {
+        let (store, mut writer) = store::<Namespace>();
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some("team".into()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        writer.apply_watcher_event(&Event::Apply(ns));
+        assert!(store.get(&ObjectRef::new("team")).is_some());
+        assert!(
+            store
+                .get(&ObjectRef::new("team").within("child-ns"))
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn wait_until_ready_resolves_at_the_first_init_done() {
+        let (store, mut writer) = store::<ConfigMap>();
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.wait_until_ready().await }
+        });
+        writer.apply_watcher_event(&Event::Init);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "not ready before InitDone");
+        writer.apply_watcher_event(&Event::InitDone);
+        let result = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert!(matches!(result, Ok(Ok(Ok(())))));
+    }
+
+    #[tokio::test]
+    async fn wait_until_ready_fails_when_the_writer_is_dropped() {
+        let (store, writer) = store::<ConfigMap>();
+        drop(writer);
+        assert!(store.wait_until_ready().await.is_err());
+    }
+}

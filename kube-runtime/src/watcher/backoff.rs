@@ -1,0 +1,141 @@
+//! Backoff policies for retrying a failing watcher.
+
+use std::time::Duration;
+
+use backon::BackoffBuilder;
+
+use crate::utils::{Backoff, ResetTimerBackoff};
+
+/// Exponentially growing delays, optionally with jitter, that start over when
+/// reset.
+#[derive(Debug)]
+pub struct ExponentialBackoff {
+    builder: backon::ExponentialBuilder,
+    current: backon::ExponentialBackoff,
+}
+
+impl ExponentialBackoff {
+    /// Delays from `min_delay`, multiplied by `factor` each time, capped at
+    /// `max_delay`; with `enable_jitter`, each delay gets a random addition of up
+    /// to itself, so many clients failing together do not retry in lockstep.
+    pub fn new(min_delay: Duration, max_delay: Duration, factor: f32, enable_jitter: bool) -> Self {
+        let builder = backon::ExponentialBuilder::default()
+            .with_min_delay(min_delay)
+            .with_max_delay(max_delay)
+            .with_factor(factor)
+            .without_max_times();
+        Self::from(if enable_jitter {
+            builder.with_jitter()
+        } else {
+            builder
+        })
+    }
+}
+
+impl From<backon::ExponentialBuilder> for ExponentialBackoff {
+    fn from(builder: backon::ExponentialBuilder) -> Self {
+        Self {
+            current: builder.build(),
+            builder,
+        }
+    }
+}
+
+impl Iterator for ExponentialBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        self.current.next()
+    }
+}
+
+impl Backoff for ExponentialBackoff {
+    fn reset(&mut self) {
+        self.current = self.builder.build();
+    }
+}
+
+/// The backoff watchers use by default: 0.8 s doubling up to 30 s, with jitter,
+/// starting over only after two minutes without errors — so a watch that keeps
+/// failing right after a successful start still slows down.
+#[derive(Debug)]
+pub struct DefaultBackoff(ResetTimerBackoff<ExponentialBackoff>);
+
+impl Default for DefaultBackoff {
+    fn default() -> Self {
+        let exponential = ExponentialBackoff::new(
+            Duration::from_millis(800),
+            Duration::from_secs(30),
+            2.0,
+            true,
+        );
+        Self(ResetTimerBackoff::new(
+            exponential,
+            Duration::from_secs(120),
+        ))
+    }
+}
+
+impl Iterator for DefaultBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        self.0.next()
+    }
+}
+
+impl Backoff for DefaultBackoff {
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponential_grows_caps_and_resets() {
+        let mut backoff = ExponentialBackoff::new(
+            Duration::from_millis(100),
+            Duration::from_millis(500),
+            2.0,
+            false,
+        );
+        // Whole milliseconds: the delays are computed in floating point.
+        let delays: Vec<_> = backoff.by_ref().take(5).map(|d| d.as_millis()).collect();
+        assert_eq!(
+            delays,
+            [100, 200, 400, 500, 500],
+            "doubles, then stays at the cap"
+        );
+        backoff.reset();
+        assert_eq!(backoff.next().map(|d| d.as_millis()), Some(100));
+    }
+
+    #[test]
+    fn jitter_stays_within_bounds() {
+        let mut backoff = ExponentialBackoff::new(
+            Duration::from_millis(100),
+            Duration::from_secs(10),
+            2.0,
+            true,
+        );
+        for base in [100u64, 200, 400, 800] {
+            let delay = backoff.next().expect("endless");
+            assert!(
+                delay >= Duration::from_millis(base) && delay <= Duration::from_millis(base * 2),
+                "{delay:?} outside [{base}ms, {}ms]",
+                base * 2
+            );
+        }
+    }
+
+    #[test]
+    fn default_backoff_never_runs_out() {
+        let mut backoff = DefaultBackoff::default();
+        let last = backoff.by_ref().take(50).last().expect("endless");
+        assert!(last <= Duration::from_secs(60), "{last:?}");
+        assert!(last >= Duration::from_secs(30), "{last:?}");
+    }
+}

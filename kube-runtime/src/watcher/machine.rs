@@ -1,0 +1,859 @@
+//! The watcher's state machine: one step per emitted event.
+//!
+//! The machine is generic over [`ListWatch`], so its transitions can be tested
+//! with scripted list and watch responses, without a server.
+
+use std::future::Future;
+
+use futures::{Stream, StreamExt, stream::BoxStream};
+use kube_client::core::{
+    ObjectList, Resource, WatchEvent,
+    params::{ListParams, WatchParams},
+};
+use tracing::{debug, warn};
+
+use super::{Config, Error, Event, InitialListStrategy};
+
+/// The two requests a watcher makes.
+pub(crate) trait ListWatch: Send + Sync + 'static {
+    /// What the collection holds: full objects or metadata only.
+    type Value: Resource + Clone + Send + 'static;
+
+    /// Lists one page.
+    fn list(
+        &self,
+        lp: &ListParams,
+    ) -> impl Future<Output = kube_client::Result<ObjectList<Self::Value>>> + Send;
+
+    /// Starts a watch from `version`.
+    fn watch(
+        &self,
+        wp: &WatchParams,
+        version: &str,
+    ) -> impl Future<
+        Output = kube_client::Result<
+            BoxStream<'static, kube_client::Result<WatchEvent<Self::Value>>>,
+        >,
+    > + Send;
+}
+
+type EventStream<V> = BoxStream<'static, kube_client::Result<WatchEvent<V>>>;
+
+/// Where the watcher is.
+enum State<V> {
+    /// Nothing is known: the next step (re)lists from scratch. After a
+    /// `410 Gone`, the list must be a consistent read even with
+    /// [`ListSemantic::Any`]: a cached list could be older than what was already
+    /// seen, and would move consumers back in time.
+    Empty { consistent: bool },
+    /// A paginated list is under way; the next page continues from the token.
+    NextPage { continue_token: String },
+    /// A page is being emitted, one object per step.
+    Emitting {
+        items: std::vec::IntoIter<V>,
+        continue_token: Option<String>,
+        resource_version: Option<String>,
+    },
+    /// The state is known as of `resource_version`: the next step watches from
+    /// there.
+    Listed { resource_version: String },
+    /// A streaming list is delivering the initial state.
+    InitialEvents { stream: EventStream<V> },
+    /// Changes are streaming in; `resource_version` is the newest seen.
+    Watching {
+        stream: EventStream<V>,
+        resource_version: String,
+    },
+}
+
+impl<V> State<V> {
+    const START: Self = State::Empty { consistent: false };
+    const RELIST: Self = State::Empty { consistent: true };
+}
+
+/// Runs the machine as an endless stream of events.
+pub(crate) fn run<A: ListWatch>(
+    api: A,
+    config: Config,
+) -> impl Stream<Item = super::Result<Event<A::Value>>> + Send {
+    futures::stream::unfold(
+        (api, config, State::START),
+        |(api, config, state)| async move {
+            let (event, next) = step(&api, &config, state).await;
+            Some((event, (api, config, next)))
+        },
+    )
+}
+
+/// Whether an error means the resource version (or continue token) has expired,
+/// so only a fresh list can restore a consistent view.
+fn is_gone(err: &kube_client::Error) -> bool {
+    matches!(err, kube_client::Error::Api(status) if status.is_gone())
+}
+
+fn version_of<V: Resource>(obj: &V) -> Option<&str> {
+    obj.meta().resource_version.as_deref()
+}
+
+/// Where to go after a failure: a fresh consistent list when the version has
+/// expired, `otherwise` when it has not.
+fn after_failure<V>(gone: bool, otherwise: State<V>) -> State<V> {
+    if gone { State::RELIST } else { otherwise }
+}
+
+/// Advances until there is something to emit.
+async fn step<A: ListWatch>(
+    api: &A,
+    config: &Config,
+    mut state: State<A::Value>,
+) -> (super::Result<Event<A::Value>>, State<A::Value>) {
+    loop {
+        state = match state {
+            State::Empty { consistent } => match config.initial_list_strategy {
+                InitialListStrategy::ListWatch => {
+                    match api.list(&config.first_page_params(consistent)).await {
+                        Ok(page) => return (Ok(Event::Init), emitting(page)),
+                        Err(err) => {
+                            return (
+                                Err(Error::InitialListFailed(err)),
+                                State::Empty { consistent },
+                            );
+                        }
+                    }
+                }
+                InitialListStrategy::StreamingList => {
+                    let version = config.streaming_list_version(consistent);
+                    match api.watch(&config.watch_params(true), version).await {
+                        Ok(stream) => return (Ok(Event::Init), State::InitialEvents { stream }),
+                        Err(err) => {
+                            return (
+                                Err(Error::WatchStartFailed(err)),
+                                State::Empty { consistent },
+                            );
+                        }
+                    }
+                }
+            },
+
+            State::NextPage { continue_token } => {
+                match api.list(&config.next_page_params(&continue_token)).await {
+                    Ok(page) => emitting(page),
+                    Err(err) => {
+                        // An expired continue token means the list must start over.
+                        let next = after_failure(is_gone(&err), State::NextPage { continue_token });
+                        return (Err(Error::InitialListFailed(err)), next);
+                    }
+                }
+            }
+
+            State::Emitting {
+                mut items,
+                continue_token,
+                resource_version,
+            } => {
+                if let Some(obj) = items.next() {
+                    let next = State::Emitting {
+                        items,
+                        continue_token,
+                        resource_version,
+                    };
+                    return (Ok(Event::InitApply(obj)), next);
+                }
+                match (continue_token, resource_version) {
+                    (Some(continue_token), _) => State::NextPage { continue_token },
+                    (None, Some(resource_version)) => {
+                        return (Ok(Event::InitDone), State::Listed { resource_version });
+                    }
+                    (None, None) => return (Err(Error::NoResourceVersion), State::START),
+                }
+            }
+
+            State::Listed { resource_version } => {
+                match api
+                    .watch(&config.watch_params(false), &resource_version)
+                    .await
+                {
+                    Ok(stream) => State::Watching {
+                        stream,
+                        resource_version,
+                    },
+                    Err(err) => {
+                        let next = after_failure(is_gone(&err), State::Listed { resource_version });
+                        return (Err(Error::WatchStartFailed(err)), next);
+                    }
+                }
+            }
+
+            State::InitialEvents { mut stream } => match stream.next().await {
+                Some(Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj))) => {
+                    return (Ok(Event::InitApply(obj)), State::InitialEvents { stream });
+                }
+                Some(Ok(WatchEvent::Deleted(obj))) => {
+                    // The initial events are synthetic ADDED events; a deletion here
+                    // means the server does not follow the protocol. Start over
+                    // rather than risk a ghost.
+                    warn!(name = ?obj.meta().name, "deletion during a streaming list's initial events; listing again");
+                    State::RELIST
+                }
+                Some(Ok(WatchEvent::Bookmark(bookmark))) if bookmark.is_initial_events_end() => {
+                    let next = State::Watching {
+                        stream,
+                        resource_version: bookmark.metadata.resource_version,
+                    };
+                    return (Ok(Event::InitDone), next);
+                }
+                Some(Ok(WatchEvent::Bookmark(_))) => State::InitialEvents { stream },
+                // The initial state is incomplete: only a new streaming list can
+                // complete it.
+                Some(Ok(WatchEvent::Error(status))) => {
+                    let next = after_failure(status.is_gone(), State::START);
+                    return (Err(Error::WatchError(Box::new(status))), next);
+                }
+                Some(Err(err)) => {
+                    let next = after_failure(is_gone(&err), State::START);
+                    return (Err(Error::WatchFailed(err)), next);
+                }
+                None => {
+                    debug!(
+                        "streaming list ended before its initial events were complete; listing again"
+                    );
+                    State::START
+                }
+            },
+
+            State::Watching {
+                mut stream,
+                mut resource_version,
+            } => match stream.next().await {
+                Some(Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj))) => {
+                    remember_version(&mut resource_version, &obj);
+                    let next = State::Watching {
+                        stream,
+                        resource_version,
+                    };
+                    return (Ok(Event::Apply(obj)), next);
+                }
+                Some(Ok(WatchEvent::Deleted(obj))) => {
+                    remember_version(&mut resource_version, &obj);
+                    let next = State::Watching {
+                        stream,
+                        resource_version,
+                    };
+                    return (Ok(Event::Delete(obj)), next);
+                }
+                Some(Ok(WatchEvent::Bookmark(bookmark))) => State::Watching {
+                    stream,
+                    resource_version: bookmark.metadata.resource_version,
+                },
+                Some(Ok(WatchEvent::Error(status))) => {
+                    if status.is_gone() {
+                        debug!(%status, "resource version expired; listing again");
+                    }
+                    let next = after_failure(status.is_gone(), State::Listed { resource_version });
+                    return (Err(Error::WatchError(Box::new(status))), next);
+                }
+                Some(Err(err)) => {
+                    let next = after_failure(is_gone(&err), State::Listed { resource_version });
+                    return (Err(Error::WatchFailed(err)), next);
+                }
+                None => {
+                    debug!(%resource_version, "watch ended; resuming");
+                    State::Listed { resource_version }
+                }
+            },
+        };
+    }
+}
+
+/// Records the version of an object seen while watching, reusing the string's
+/// allocation (this runs for every event).
+fn remember_version<V: Resource>(resource_version: &mut String, obj: &V) {
+    if let Some(version) = version_of(obj) {
+        resource_version.clear();
+        resource_version.push_str(version);
+    }
+}
+
+/// Starts emitting a listed page.
+fn emitting<V>(page: ObjectList<V>) -> State<V> {
+    State::Emitting {
+        items: page.items.into_iter(),
+        continue_token: page.metadata.continue_.filter(|token| !token.is_empty()),
+        resource_version: page
+            .metadata
+            .resource_version
+            .filter(|version| !version.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        collections::VecDeque,
+        sync::{Arc, Mutex},
+        time::Duration,
+    };
+
+    use futures::{StreamExt, pin_mut};
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube_client::core::{
+        ListMeta, ObjectMeta, Status,
+        response::reason,
+        watch::{Bookmark, BookmarkMeta},
+    };
+
+    use super::*;
+    use crate::WatchStreamExt;
+
+    fn cm(name: &str, version: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                resource_version: Some(version.into()),
+                ..ObjectMeta::default()
+            },
+            ..ConfigMap::default()
+        }
+    }
+
+    fn page(
+        items: Vec<ConfigMap>,
+        version: &str,
+        continue_token: Option<&str>,
+    ) -> ObjectList<ConfigMap> {
+        ObjectList {
+            types: Default::default(),
+            metadata: ListMeta {
+                resource_version: Some(version.into()),
+                continue_: continue_token.map(Into::into),
+                ..ListMeta::default()
+            },
+            items,
+        }
+    }
+
+    fn bookmark(version: &str, initial_end: bool) -> WatchEvent<ConfigMap> {
+        let mut annotations = std::collections::BTreeMap::new();
+        if initial_end {
+            annotations.insert(Bookmark::INITIAL_EVENTS_END.to_string(), "true".to_string());
+        }
+        WatchEvent::Bookmark(Bookmark {
+            types: Default::default(),
+            metadata: BookmarkMeta {
+                resource_version: version.into(),
+                annotations,
+            },
+        })
+    }
+
+    fn api_error(code: u16, why: &str) -> kube_client::Error {
+        kube_client::Error::Api(Status::failure("scripted", why).with_code(code).boxed())
+    }
+
+    fn gone() -> Status {
+        Status::failure("too old resource version", reason::EXPIRED).with_code(410)
+    }
+
+    /// The events a scripted watch delivers, and whether it then stays open.
+    type ScriptedWatch = (Vec<kube_client::Result<WatchEvent<ConfigMap>>>, bool);
+
+    /// A scripted apiserver: each request takes the next scripted answer and is
+    /// recorded. A watch answer is a list of events; the stream ends after them
+    /// unless it is marked to stay open.
+    #[derive(Clone, Default)]
+    struct Script {
+        lists: Arc<Mutex<VecDeque<kube_client::Result<ObjectList<ConfigMap>>>>>,
+        watches: Arc<Mutex<VecDeque<kube_client::Result<ScriptedWatch>>>>,
+        requests: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Script {
+        fn list(self, answer: kube_client::Result<ObjectList<ConfigMap>>) -> Self {
+            self.lists.lock().expect("lock").push_back(answer);
+            self
+        }
+
+        fn watch(self, events: Vec<kube_client::Result<WatchEvent<ConfigMap>>>) -> Self {
+            self.watches
+                .lock()
+                .expect("lock")
+                .push_back(Ok((events, false)));
+            self
+        }
+
+        fn watch_open(self, events: Vec<kube_client::Result<WatchEvent<ConfigMap>>>) -> Self {
+            self.watches
+                .lock()
+                .expect("lock")
+                .push_back(Ok((events, true)));
+            self
+        }
+
+        fn watch_fails(self, err: kube_client::Error) -> Self {
+            self.watches.lock().expect("lock").push_back(Err(err));
+            self
+        }
+
+        fn requests(&self) -> Vec<String> {
+            self.requests.lock().expect("lock").clone()
+        }
+    }
+
+    impl ListWatch for Script {
+        type Value = ConfigMap;
+
+        async fn list(&self, lp: &ListParams) -> kube_client::Result<ObjectList<ConfigMap>> {
+            self.requests.lock().expect("lock").push(format!(
+                "list rv={} continue={}",
+                lp.resource_version.as_deref().unwrap_or("-"),
+                lp.continue_token.as_deref().unwrap_or("-")
+            ));
+            let answer = self.lists.lock().expect("lock").pop_front();
+            answer.unwrap_or_else(|| Err(api_error(500, "unscripted list")))
+        }
+
+        async fn watch(
+            &self,
+            wp: &WatchParams,
+            version: &str,
+        ) -> kube_client::Result<BoxStream<'static, kube_client::Result<WatchEvent<ConfigMap>>>>
+        {
+            self.requests.lock().expect("lock").push(format!(
+                "watch rv={version} initial={} bookmarks={}",
+                wp.send_initial_events, wp.bookmarks
+            ));
+            let answer = self.watches.lock().expect("lock").pop_front();
+            let (events, stay_open) = answer.unwrap_or_else(|| Ok((vec![], true)))?;
+            let events = futures::stream::iter(events);
+            Ok(if stay_open {
+                events.chain(futures::stream::pending()).boxed()
+            } else {
+                events.boxed()
+            })
+        }
+    }
+
+    /// Takes `n` items from a watcher over the script, describing each.
+    async fn take(script: &Script, config: Config, n: usize) -> Vec<String> {
+        let stream = run(script.clone(), config);
+        pin_mut!(stream);
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            let item = tokio::time::timeout(Duration::from_secs(5), stream.next())
+                .await
+                .expect("the watcher made no progress")
+                .expect("the watcher never ends");
+            seen.push(match item {
+                Ok(event) => event.to_string(),
+                Err(err) => format!("Err({err})"),
+            });
+        }
+        seen
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lists_pages_then_watches_from_the_list_version() {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1")], "10", Some("p2"))))
+            .list(Ok(page(vec![cm("b", "2")], "10", None)))
+            .watch_open(vec![
+                Ok(WatchEvent::Added(cm("c", "11"))),
+                Ok(WatchEvent::Modified(cm("a", "12"))),
+                Ok(WatchEvent::Deleted(cm("b", "13"))),
+            ]);
+        let seen = take(&script, Config::default(), 7).await;
+        assert_eq!(
+            seen,
+            [
+                "Init",
+                "InitApply(a)",
+                "InitApply(b)",
+                "InitDone",
+                "Apply(c)",
+                "Apply(a)",
+                "Delete(b)"
+            ]
+        );
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=- continue=-",
+                "list rv=- continue=p2",
+                "watch rv=10 initial=false bookmarks=true"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rewatches_from_the_last_version_when_the_server_ends_the_watch() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![Ok(WatchEvent::Added(cm("a", "11")))])
+            .watch_open(vec![Ok(WatchEvent::Modified(cm("a", "12")))]);
+        let seen = take(&script, Config::default(), 4).await;
+        assert_eq!(seen, ["Init", "InitDone", "Apply(a)", "Apply(a)"]);
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=- continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "watch rv=11 initial=false bookmarks=true"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bookmarks_advance_the_resume_version() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![Ok(bookmark("50", false))])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "51")))]);
+        let seen = take(&script, Config::default(), 3).await;
+        assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
+        assert_eq!(
+            script.requests()[2],
+            "watch rv=50 initial=false bookmarks=true"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn relists_after_410_gone() {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1")], "10", None)))
+            .watch(vec![Ok(WatchEvent::Error(gone()))])
+            .list(Ok(page(vec![cm("b", "5")], "20", None)))
+            .watch_open(vec![Ok(WatchEvent::Added(cm("c", "21")))]);
+        let seen = take(&script, Config::default(), 8).await;
+        assert_eq!(seen[..3], ["Init", "InitApply(a)", "InitDone"]);
+        assert!(
+            seen[3].starts_with("Err(the apiserver ended the watch with an error: Expired (410)"),
+            "{}",
+            seen[3]
+        );
+        assert_eq!(seen[4..], ["Init", "InitApply(b)", "InitDone", "Apply(c)"]);
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=- continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "list rv=- continue=-",
+                "watch rv=20 initial=false bookmarks=true"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn relists_when_watch_start_is_gone() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch_fails(api_error(410, reason::GONE))
+            .list(Ok(page(vec![cm("x", "30")], "30", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default(), 6).await;
+        assert_eq!(seen[0..2], ["Init", "InitDone"]);
+        assert!(
+            seen[2].starts_with("Err(failed to start a watch"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(seen[3..6], ["Init", "InitApply(x)", "InitDone"]);
+        assert_eq!(script.requests()[2], "list rv=- continue=-");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restarts_the_list_when_the_continue_token_expires() {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1")], "10", Some("p2"))))
+            .list(Err(api_error(410, reason::EXPIRED)))
+            .list(Ok(page(vec![cm("a", "1"), cm("b", "2")], "11", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default(), 7).await;
+        assert_eq!(seen[0..2], ["Init", "InitApply(a)"]);
+        assert!(
+            seen[2].starts_with("Err(failed to list the collection"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(
+            seen[3..7],
+            ["Init", "InitApply(a)", "InitApply(b)", "InitDone"]
+        );
+        assert_eq!(
+            script.requests()[..3],
+            [
+                "list rv=- continue=-",
+                "list rv=- continue=p2",
+                "list rv=- continue=-"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_the_same_page_after_a_transient_error() {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1")], "10", Some("p2"))))
+            .list(Err(api_error(500, reason::INTERNAL_ERROR)))
+            .list(Ok(page(vec![cm("b", "2")], "10", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default(), 5).await;
+        assert_eq!(seen[0..2], ["Init", "InitApply(a)"]);
+        assert!(seen[2].starts_with("Err("), "{}", seen[2]);
+        assert_eq!(seen[3..5], ["InitApply(b)", "InitDone"]);
+        assert_eq!(script.requests()[2], "list rv=- continue=p2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stream_errors_are_yielded_then_the_watch_resumes() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![
+                Ok(WatchEvent::Added(cm("a", "11"))),
+                Err(api_error(500, "connection reset")),
+            ])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("b", "12")))]);
+        let seen = take(&script, Config::default(), 5).await;
+        assert_eq!(seen[0..3], ["Init", "InitDone", "Apply(a)"]);
+        assert!(
+            seen[3].starts_with("Err(the watch stream failed"),
+            "{}",
+            seen[3]
+        );
+        assert_eq!(seen[4], "Apply(b)");
+        assert_eq!(
+            script.requests()[2],
+            "watch rv=11 initial=false bookmarks=true"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn non_gone_error_events_rewatch_without_relisting() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![Ok(WatchEvent::Error(
+                Status::failure("boom", reason::INTERNAL_ERROR).with_code(500),
+            ))])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("d", "11")))]);
+        let seen = take(&script, Config::default(), 4).await;
+        assert!(
+            seen[2].starts_with("Err(the apiserver ended the watch"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(seen[3], "Apply(d)");
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=- continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "watch rv=10 initial=false bookmarks=true"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn list_without_resource_version_is_an_error() {
+        let mut no_version = page(vec![], "", None);
+        no_version.metadata.resource_version = None;
+        let script = Script::default().list(Ok(no_version));
+        let seen = take(&script, Config::default(), 2).await;
+        assert_eq!(seen[0], "Init");
+        assert!(
+            seen[1].contains("no metadata.resourceVersion"),
+            "{}",
+            seen[1]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_list_ends_initial_state_at_the_marked_bookmark() {
+        let script = Script::default().watch_open(vec![
+            Ok(WatchEvent::Added(cm("a", "5"))),
+            Ok(bookmark("6", false)),
+            Ok(WatchEvent::Added(cm("b", "7"))),
+            Ok(bookmark("8", true)),
+            Ok(WatchEvent::Modified(cm("a", "9"))),
+        ]);
+        let seen = take(&script, Config::default().streaming_lists(), 5).await;
+        assert_eq!(
+            seen,
+            [
+                "Init",
+                "InitApply(a)",
+                "InitApply(b)",
+                "InitDone",
+                "Apply(a)"
+            ]
+        );
+        assert_eq!(script.requests(), ["watch rv= initial=true bookmarks=true"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_list_interrupted_before_its_end_starts_over() {
+        let script = Script::default()
+            .watch(vec![Ok(WatchEvent::Added(cm("a", "5")))])
+            .watch_open(vec![
+                Ok(WatchEvent::Added(cm("a", "5"))),
+                Ok(bookmark("8", true)),
+            ]);
+        let seen = take(&script, Config::default().streaming_lists(), 5).await;
+        assert_eq!(
+            seen,
+            ["Init", "InitApply(a)", "Init", "InitApply(a)", "InitDone"]
+        );
+        assert_eq!(
+            script.requests(),
+            [
+                "watch rv= initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_list_resumes_from_the_end_bookmark() {
+        let script = Script::default()
+            .watch(vec![Ok(bookmark("8", true))])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("z", "9")))]);
+        let seen = take(&script, Config::default().streaming_lists(), 3).await;
+        assert_eq!(seen, ["Init", "InitDone", "Apply(z)"]);
+        assert_eq!(
+            script.requests()[1],
+            "watch rv=8 initial=false bookmarks=true"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn errors_recover_with_growing_backoff() {
+        let script = Script::default()
+            .list(Err(api_error(503, reason::SERVICE_UNAVAILABLE)))
+            .list(Err(api_error(503, reason::SERVICE_UNAVAILABLE)))
+            .list(Err(api_error(503, reason::SERVICE_UNAVAILABLE)))
+            .list(Ok(page(vec![cm("a", "1")], "10", None)))
+            .watch_open(vec![]);
+        let start = tokio::time::Instant::now();
+        let stream = run(script.clone(), Config::default()).default_backoff();
+        pin_mut!(stream);
+        let mut error_times = Vec::new();
+        let mut events = Vec::new();
+        while events.len() < 3 {
+            match stream.next().await.expect("endless") {
+                Err(_) => error_times.push(start.elapsed()),
+                Ok(event) => events.push(event.to_string()),
+            }
+        }
+        assert_eq!(events, ["Init", "InitApply(a)", "InitDone"]);
+        assert_eq!(error_times.len(), 3);
+        // The first error comes at once; then 0.8 s doubling, each plus a jitter
+        // of up to itself.
+        let gaps: Vec<_> = error_times.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(
+            gaps[0] >= Duration::from_millis(800) && gaps[0] < Duration::from_millis(1600),
+            "{gaps:?}"
+        );
+        assert!(
+            gaps[1] >= Duration::from_millis(1600) && gaps[1] < Duration::from_millis(3200),
+            "{gaps:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn relist_after_410_gone_reads_consistently_even_with_any_semantic() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![Ok(WatchEvent::Error(gone()))])
+            .list(Ok(page(vec![], "20", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default().any_semantic(), 5).await;
+        assert_eq!(seen[4], "InitDone");
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=0 continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "list rv=- continue=-"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deletions_advance_the_resume_version() {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1")], "10", None)))
+            .watch(vec![Ok(WatchEvent::Deleted(cm("a", "15")))])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("b", "16")))]);
+        let seen = take(&script, Config::default(), 5).await;
+        assert_eq!(
+            seen,
+            ["Init", "InitApply(a)", "InitDone", "Delete(a)", "Apply(b)"]
+        );
+        assert_eq!(
+            script.requests()[2],
+            "watch rv=15 initial=false bookmarks=true"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn watch_start_errors_are_yielded_then_retried_from_the_same_version() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch_fails(api_error(503, reason::SERVICE_UNAVAILABLE))
+            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "11")))]);
+        let seen = take(&script, Config::default(), 4).await;
+        assert_eq!(seen[0..2], ["Init", "InitDone"]);
+        assert!(
+            seen[2].starts_with("Err(failed to start a watch"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(seen[3], "Apply(a)");
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=- continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "watch rv=10 initial=false bookmarks=true"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_list_with_any_semantic_starts_from_the_cache() {
+        let script = Script::default()
+            .watch(vec![Ok(bookmark("8", true)), Ok(WatchEvent::Error(gone()))])
+            .watch_open(vec![Ok(bookmark("9", true))]);
+        let seen = take(
+            &script,
+            Config::default().streaming_lists().any_semantic(),
+            5,
+        )
+        .await;
+        assert_eq!(seen[0..2], ["Init", "InitDone"]);
+        assert!(
+            seen[2].starts_with("Err(the apiserver ended the watch"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(seen[3..5], ["Init", "InitDone"]);
+        assert_eq!(
+            script.requests(),
+            [
+                "watch rv=0 initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true"
+            ],
+            "the cache first, a consistent read after 410 Gone"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_list_skips_progress_bookmarks_and_ignores_their_version() {
+        let script = Script::default().watch_open(vec![
+            Ok(bookmark("3", false)),
+            Ok(WatchEvent::Added(cm("a", "5"))),
+            Ok(bookmark("4", false)),
+            Ok(bookmark("8", true)),
+        ]);
+        let seen = take(&script, Config::default().streaming_lists(), 3).await;
+        assert_eq!(seen, ["Init", "InitApply(a)", "InitDone"]);
+    }
+}
