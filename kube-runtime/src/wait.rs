@@ -248,6 +248,67 @@ pub mod conditions {
     }
 }
 
+/// Deleting an object and waiting until it is really gone.
+pub mod delete {
+    use std::fmt::Debug;
+
+    use kube_client::{
+        Api,
+        core::{Resource, params::DeleteParams},
+    };
+    use serde::de::DeserializeOwned;
+    use thiserror::Error;
+
+    use super::{await_condition, conditions};
+
+    /// Why deleting and waiting failed.
+    #[derive(Debug, Error)]
+    pub enum Error {
+        /// The apiserver's answer to the delete named no uid to wait for.
+        #[error("the deleted object has no uid to wait for")]
+        NoUid,
+        /// The delete request failed.
+        #[error("failed to delete the object: {0}")]
+        Delete(#[source] kube_client::Error),
+        /// Watching for the object to disappear failed.
+        #[error("failed to wait for the object to be deleted: {0}")]
+        Await(#[source] super::Error),
+    }
+
+    /// Deletes the object `name` and waits until it has disappeared from the
+    /// API, finalizers included.
+    ///
+    /// The wait is for the object with the uid that was deleted: a new object
+    /// created under the same name meanwhile does not hold it up. There is no
+    /// timeout: wrap it in `tokio::time::timeout`.
+    pub async fn delete_and_finalize<K>(
+        api: Api<K>,
+        name: &str,
+        delete_params: &DeleteParams,
+    ) -> Result<(), Error>
+    where
+        K: Clone + Debug + Send + Sync + DeserializeOwned + Resource + 'static,
+    {
+        let answer = api
+            .delete(name, delete_params)
+            .await
+            .map_err(Error::Delete)?;
+        // The object while its finalizers run, or the status of an immediate
+        // deletion: either names the uid.
+        let uid = answer
+            .either(
+                |mut obj| obj.meta_mut().uid.take(),
+                |status| status.details.map(|details| details.uid),
+            )
+            .filter(|uid| !uid.is_empty())
+            .ok_or(Error::NoUid)?;
+        await_condition(api, name, conditions::is_deleted(&uid))
+            .await
+            .map_err(Error::Await)?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use k8s_openapi::{

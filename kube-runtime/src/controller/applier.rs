@@ -327,3 +327,489 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        convert::Infallible,
+        pin::pin,
+        sync::{
+            Mutex,
+            atomic::{AtomicUsize, Ordering},
+        },
+        time::Duration,
+    };
+
+    use futures::{StreamExt, channel::mpsc, poll};
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube_client::core::ObjectMeta;
+    use tokio::time::sleep;
+
+    use super::*;
+    use crate::{
+        reflector::{self, Writer},
+        watcher::Event,
+    };
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("scripted reconcile failure")]
+    struct Failed;
+
+    fn cm(name: &str, value: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                ..ObjectMeta::default()
+            },
+            data: Some([("v".to_string(), value.to_string())].into()),
+            ..ConfigMap::default()
+        }
+    }
+
+    fn value(obj: &ConfigMap) -> String {
+        obj.data
+            .as_ref()
+            .and_then(|d| d.get("v").cloned())
+            .unwrap_or_default()
+    }
+
+    fn obj_ref(name: &str) -> ObjectRef<ConfigMap> {
+        ObjectRef::new(name).within("ns")
+    }
+
+    /// A store already listed with `objects`, and its writer.
+    fn listed(objects: &[ConfigMap]) -> (Store<ConfigMap>, Writer<ConfigMap>) {
+        let (store, mut writer) = reflector::store();
+        writer.apply_watcher_event(&Event::Init);
+        for obj in objects {
+            writer.apply_watcher_event(&Event::InitApply(obj.clone()));
+        }
+        writer.apply_watcher_event(&Event::InitDone);
+        (store, writer)
+    }
+
+    /// What the reconciler saw: each call's object name, value and start time.
+    #[derive(Default)]
+    struct Log {
+        calls: Mutex<Vec<(String, String, Duration)>>,
+        active: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    impl Log {
+        fn calls(&self) -> Vec<(String, String, Duration)> {
+            self.calls.lock().expect("lock").clone()
+        }
+
+        fn names(&self) -> Vec<String> {
+            self.calls().into_iter().map(|(name, _, _)| name).collect()
+        }
+    }
+
+    type Queue = mpsc::UnboundedSender<Result<ObjectRef<ConfigMap>, Infallible>>;
+
+    /// A reconciler that logs its calls, takes `secs` seconds, and returns what
+    /// `decide` says for the n-th call (0-based).
+    fn reconciler(
+        log: Arc<Log>,
+        secs: u64,
+        decide: impl Fn(usize) -> Result<Action, Failed> + Clone,
+    ) -> impl FnMut(Arc<ConfigMap>, Arc<()>) -> future::BoxFuture<'static, Result<Action, Failed>>
+    {
+        let origin = Instant::now();
+        move |obj, _ctx| {
+            let log = log.clone();
+            let index = {
+                let mut calls = log.calls.lock().expect("lock");
+                let name = obj.metadata.name.clone().unwrap_or_default();
+                calls.push((name, value(&obj), origin.elapsed()));
+                calls.len() - 1
+            };
+            let result = decide(index);
+            async move {
+                let active = log.active.fetch_add(1, Ordering::SeqCst) + 1;
+                log.peak.fetch_max(active, Ordering::SeqCst);
+                sleep(Duration::from_secs(secs)).await;
+                log.active.fetch_sub(1, Ordering::SeqCst);
+                result
+            }
+            .boxed()
+        }
+    }
+
+    fn await_change(_: usize) -> Result<Action, Failed> {
+        Ok(Action::await_change())
+    }
+
+    fn never_requeue(_: Arc<ConfigMap>, _: &Failed, _: Arc<()>) -> Action {
+        Action::await_change()
+    }
+
+    fn queue() -> (
+        Queue,
+        mpsc::UnboundedReceiver<Result<ObjectRef<ConfigMap>, Infallible>>,
+    ) {
+        mpsc::unbounded()
+    }
+
+    fn trigger(queue: &Queue, name: &str) {
+        queue
+            .unbounded_send(Ok(obj_ref(name)))
+            .expect("applier alive");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconciles_with_the_state_stored_when_the_reconcile_starts() {
+        let (store, mut writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 1, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        ));
+        trigger(&tx, "a");
+        // The object changes between the trigger and the reconcile.
+        writer.apply_watcher_event(&Event::Apply(cm("a", "2")));
+        let outcome = applier.next().await.expect("an outcome").expect("success");
+        assert_eq!(outcome, (obj_ref("a"), Action::await_change()));
+        assert_eq!(log.calls()[0].1, "2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_object_is_never_reconciled_concurrently_with_itself() {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 10, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        ));
+        trigger(&tx, "a");
+        assert!(
+            poll!(applier.next()).is_pending(),
+            "the first reconcile runs"
+        );
+        sleep(Duration::from_secs(3)).await;
+        // Triggers during the reconcile: merged into one more run, right after.
+        for _ in 0..3 {
+            trigger(&tx, "a");
+            assert!(poll!(applier.next()).is_pending());
+        }
+        drop(tx);
+        let outcomes: Vec<_> = applier.collect().await;
+        assert_eq!(outcomes.len(), 2);
+        assert_eq!(log.peak.load(Ordering::SeqCst), 1);
+        let starts: Vec<_> = log
+            .calls()
+            .into_iter()
+            .map(|(_, _, at)| at.as_secs())
+            .collect();
+        assert_eq!(starts, [0, 10], "the rerun starts when the first run ends");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_bound_is_respected() {
+        let objects: Vec<_> = (0..6).map(|i| cm(&format!("o{i}"), "1")).collect();
+        let (store, _writer) = listed(&objects);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        for i in 0..6 {
+            trigger(&tx, &format!("o{i}"));
+        }
+        drop(tx);
+        let outcomes: Vec<_> = applier(
+            reconciler(log.clone(), 1, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default().concurrency(2),
+        )
+        .collect()
+        .await;
+        assert_eq!(outcomes.len(), 6);
+        assert!(outcomes.iter().all(Result::is_ok));
+        assert_eq!(log.peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requeue_reconciles_again_after_the_delay() {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let decide = |n: usize| {
+            Ok(if n == 0 {
+                Action::requeue(Duration::from_secs(60))
+            } else {
+                Action::await_change()
+            })
+        };
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, decide),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        ));
+        trigger(&tx, "a");
+        let first = applier.next().await.expect("an outcome").expect("success");
+        assert_eq!(first.1.requeue_after(), Some(Duration::from_secs(60)));
+        let second = applier.next().await.expect("an outcome").expect("success");
+        assert_eq!(second.1, Action::await_change());
+        let starts: Vec<_> = log
+            .calls()
+            .into_iter()
+            .map(|(_, _, at)| at.as_secs())
+            .collect();
+        assert_eq!(starts, [0, 60]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trigger_before_a_requeue_is_due_reconciles_at_once() {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, |_| Ok(Action::requeue(
+                Duration::from_secs(3600)
+            ))),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        ));
+        trigger(&tx, "a");
+        assert!(applier.next().await.expect("an outcome").is_ok());
+        sleep(Duration::from_secs(5)).await;
+        trigger(&tx, "a");
+        assert!(applier.next().await.expect("an outcome").is_ok());
+        let starts: Vec<_> = log
+            .calls()
+            .into_iter()
+            .map(|(_, _, at)| at.as_secs())
+            .collect();
+        assert_eq!(starts, [0, 5], "the change is handled now, not in an hour");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_are_reported_and_retried_as_the_error_policy_says() {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let policy_calls = Arc::new(AtomicUsize::new(0));
+        let decide = |n: usize| {
+            if n == 0 {
+                Err(Failed)
+            } else {
+                Ok(Action::await_change())
+            }
+        };
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, decide),
+            {
+                let policy_calls = policy_calls.clone();
+                move |obj: Arc<ConfigMap>, _: &Failed, _: Arc<()>| {
+                    assert_eq!(obj.metadata.name.as_deref(), Some("a"));
+                    policy_calls.fetch_add(1, Ordering::SeqCst);
+                    Action::requeue(Duration::from_secs(5))
+                }
+            },
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        ));
+        trigger(&tx, "a");
+        let failed = applier.next().await.expect("an outcome");
+        assert!(
+            matches!(&failed, Err(Error::ReconcilerFailed(Failed, obj)) if obj.name == "a"),
+            "{failed:?}"
+        );
+        assert!(applier.next().await.expect("an outcome").is_ok());
+        assert_eq!(policy_calls.load(Ordering::SeqCst), 1);
+        let starts: Vec<_> = log
+            .calls()
+            .into_iter()
+            .map(|(_, _, at)| at.as_secs())
+            .collect();
+        assert_eq!(starts, [0, 5]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn objects_missing_from_the_store_are_reported_not_reconciled() {
+        let (store, _writer) = listed(&[]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        trigger(&tx, "gone");
+        drop(tx);
+        let outcomes: Vec<_> = applier(
+            reconciler(log.clone(), 0, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        )
+        .collect()
+        .await;
+        assert!(
+            matches!(&outcomes[..], [Err(Error::ObjectNotFound(obj))] if obj.name == "gone"),
+            "{outcomes:?}"
+        );
+        assert!(log.calls().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn queue_errors_are_passed_through() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("watch broke")]
+        struct WatchBroke;
+
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let queue = futures::stream::iter([Err(WatchBroke), Ok(obj_ref("a")), Err(WatchBroke)]);
+        let outcomes: Vec<_> = applier(
+            reconciler(log.clone(), 0, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            queue,
+            Config::default(),
+        )
+        .collect()
+        .await;
+        let errors = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(Error::QueueError(WatchBroke))))
+            .count();
+        let successes = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(
+            (errors, successes, outcomes.len()),
+            (2, 1, 3),
+            "{outcomes:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_is_reconciled_before_the_store_is_listed() {
+        let (store, mut writer) = reflector::store::<ConfigMap>();
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        ));
+        trigger(&tx, "a");
+        trigger(&tx, "a");
+        assert!(poll!(applier.next()).is_pending());
+        assert!(
+            log.calls().is_empty(),
+            "reconciled against an unfilled store"
+        );
+        for event in [Event::Init, Event::InitApply(cm("a", "1")), Event::InitDone] {
+            writer.apply_watcher_event(&event);
+        }
+        assert!(applier.next().await.expect("an outcome").is_ok());
+        drop(tx);
+        assert!(applier.next().await.is_none());
+        assert_eq!(log.names(), ["a"], "the two early triggers merged");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_writer_dropped_before_the_first_list_ends_the_applier_with_an_error() {
+        let (store, writer) = reflector::store::<ConfigMap>();
+        let (tx, rx) = queue();
+        trigger(&tx, "a");
+        drop(writer);
+        let outcomes: Vec<_> = applier(
+            reconciler(Arc::default(), 0, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+        )
+        .collect()
+        .await;
+        assert!(
+            matches!(&outcomes[..], [Err(Error::RunnerError(_))]),
+            "{outcomes:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn debounce_collapses_a_burst_of_triggers() {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default().debounce(Duration::from_secs(2)),
+        ));
+        for _ in 0..5 {
+            trigger(&tx, "a");
+            assert!(poll!(applier.next()).is_pending());
+            sleep(Duration::from_secs(1)).await;
+        }
+        drop(tx);
+        let outcomes: Vec<_> = applier.collect().await;
+        assert_eq!(outcomes.len(), 1);
+        let starts: Vec<_> = log
+            .calls()
+            .into_iter()
+            .map(|(_, _, at)| at.as_secs())
+            .collect();
+        assert_eq!(starts, [6], "2 s after the last trigger of the burst");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn graceful_stop_lets_running_reconciles_finish_and_starts_no_more() {
+        let (store, _writer) = listed(&[cm("a", "1"), cm("b", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let mut applier = pin!(applier_with(
+            reconciler(log.clone(), 10, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+            async move {
+                let _ = stop_rx.await;
+            },
+            Instruments::default(),
+        ));
+        trigger(&tx, "a");
+        assert!(poll!(applier.next()).is_pending());
+        stop_tx.send(()).expect("applier alive");
+        trigger(&tx, "b");
+        let outcomes: Vec<_> = applier.collect().await;
+        assert_eq!(
+            outcomes.len(),
+            1,
+            "the running reconcile finished: {outcomes:?}"
+        );
+        assert!(outcomes[0].is_ok());
+        assert_eq!(log.names(), ["a"], "nothing started after the stop");
+    }
+}

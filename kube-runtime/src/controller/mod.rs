@@ -524,3 +524,262 @@ where
         .take_until(forceful)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        convert::Infallible,
+        sync::{
+            Mutex,
+            atomic::{AtomicUsize, Ordering},
+        },
+    };
+
+    use futures::{channel::mpsc, poll};
+    use k8s_openapi::{
+        api::core::v1::{ConfigMap, Secret},
+        apimachinery::pkg::apis::meta::v1::OwnerReference,
+    };
+    use kube_client::core::ObjectMeta;
+    use tokio::time::sleep;
+
+    use super::*;
+    use crate::watcher::Event;
+
+    fn meta(name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some("ns".into()),
+            ..ObjectMeta::default()
+        }
+    }
+
+    fn cm(name: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: meta(name),
+            ..ConfigMap::default()
+        }
+    }
+
+    /// A controller over a store listed with `names`, fed by `trigger`.
+    fn controller(
+        names: &[&str],
+        trigger: mpsc::UnboundedReceiver<Result<ConfigMap, watcher::Error>>,
+    ) -> Controller<ConfigMap> {
+        let (store, mut writer) = reflector::store();
+        writer.apply_watcher_event(&Event::Init);
+        for name in names {
+            writer.apply_watcher_event(&Event::InitApply(cm(name)));
+        }
+        writer.apply_watcher_event(&Event::InitDone);
+        Controller::for_stream(trigger, store)
+    }
+
+    /// Reconciles that record the names they saw and take `secs` seconds.
+    fn recording(
+        seen: Arc<Mutex<Vec<String>>>,
+        secs: u64,
+    ) -> impl FnMut(Arc<ConfigMap>, Arc<()>) -> BoxFuture<'static, Result<Action, Infallible>> {
+        move |obj, _| {
+            let seen = seen.clone();
+            async move {
+                sleep(Duration::from_secs(secs)).await;
+                seen.lock()
+                    .expect("lock")
+                    .push(obj.metadata.name.clone().unwrap_or_default());
+                Ok(Action::await_change())
+            }
+            .boxed()
+        }
+    }
+
+    fn no_retry(_: Arc<ConfigMap>, _: &Infallible, _: Arc<()>) -> Action {
+        Action::await_change()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn run_reconciles_triggered_objects_in_spawned_tasks() {
+        let (tx, rx) = mpsc::unbounded();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
+        let results = controller(&["a", "b"], rx)
+            .graceful_shutdown_on(stop_rx.map(|_| ()))
+            .run(recording(seen.clone(), 1), no_retry, Arc::new(()));
+        let mut results = Box::pin(results);
+        tx.unbounded_send(Ok(cm("a"))).expect("open");
+        tx.unbounded_send(Ok(cm("b"))).expect("open");
+        let mut done = vec![
+            results
+                .next()
+                .await
+                .expect("an outcome")
+                .expect("success")
+                .0
+                .name,
+            results
+                .next()
+                .await
+                .expect("an outcome")
+                .expect("success")
+                .0
+                .name,
+        ];
+        done.sort();
+        assert_eq!(done, ["a", "b"]);
+        stop_tx.send(()).expect("controller alive");
+        assert!(
+            results.next().await.is_none(),
+            "graceful shutdown ends the stream"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn graceful_shutdown_lets_in_flight_reconciles_finish() {
+        let (tx, rx) = mpsc::unbounded();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
+        let mut results = Box::pin(
+            controller(&["slow", "late"], rx)
+                .graceful_shutdown_on(stop_rx.map(|_| ()))
+                .run(recording(seen.clone(), 30), no_retry, Arc::new(())),
+        );
+        tx.unbounded_send(Ok(cm("slow"))).expect("open");
+        assert!(poll!(results.next()).is_pending());
+        sleep(Duration::from_secs(1)).await;
+        stop_tx.send(()).expect("controller alive");
+        tx.unbounded_send(Ok(cm("late"))).expect("open");
+        let outcomes: Vec<_> = results.collect().await;
+        assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+        assert_eq!(
+            *seen.lock().expect("lock"),
+            ["slow"],
+            "the in-flight reconcile completed, no new one started"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_the_run_stream_aborts_running_reconciles() {
+        let (tx, rx) = mpsc::unbounded();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut results = Box::pin(controller(&["a"], rx).run(
+            recording(seen.clone(), 10),
+            no_retry,
+            Arc::new(()),
+        ));
+        tx.unbounded_send(Ok(cm("a"))).expect("open");
+        assert!(poll!(results.next()).is_pending());
+        drop(results);
+        sleep(Duration::from_secs(20)).await;
+        assert!(
+            seen.lock().expect("lock").is_empty(),
+            "the reconcile outlived its controller"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconcile_all_on_requests_every_stored_object() {
+        let (_tx, rx) = mpsc::unbounded();
+        let (all_tx, all_rx) = mpsc::unbounded::<()>();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut results = Box::pin(
+            controller(&["a", "b", "c"], rx)
+                .reconcile_all_on(all_rx)
+                .run(recording(seen.clone(), 0), no_retry, Arc::new(())),
+        );
+        all_tx.unbounded_send(()).expect("open");
+        for _ in 0..3 {
+            assert!(results.next().await.expect("an outcome").is_ok());
+        }
+        let mut names = seen.lock().expect("lock").clone();
+        names.sort();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn owned_children_trigger_their_owner() {
+        let (_tx, rx) = mpsc::unbounded();
+        let (child_tx, child_rx) = mpsc::unbounded::<Result<Secret, watcher::Error>>();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut results = Box::pin(controller(&["owner"], rx).owns_stream(child_rx).run(
+            recording(seen.clone(), 0),
+            no_retry,
+            Arc::new(()),
+        ));
+        let mut child_meta = meta("child");
+        child_meta.owner_references = Some(vec![OwnerReference {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: "owner".into(),
+            uid: "u".into(),
+            controller: Some(true),
+            ..OwnerReference::default()
+        }]);
+        child_tx
+            .unbounded_send(Ok(Secret {
+                metadata: child_meta,
+                ..Secret::default()
+            }))
+            .expect("open");
+        let (obj_ref, _) = results.next().await.expect("an outcome").expect("success");
+        assert_eq!(obj_ref, ObjectRef::new("owner").within("ns"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn watched_objects_trigger_what_the_mapper_names() {
+        let (_tx, rx) = mpsc::unbounded();
+        let (other_tx, other_rx) = mpsc::unbounded::<Result<Secret, watcher::Error>>();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mapped = Arc::new(AtomicUsize::new(0));
+        let mut results = Box::pin(
+            controller(&["a", "b"], rx)
+                .watches_stream(other_rx, {
+                    let mapped = mapped.clone();
+                    move |secret: Secret| {
+                        mapped.fetch_add(1, Ordering::SeqCst);
+                        let name = secret.metadata.name.unwrap_or_default();
+                        // The secret "for-b" concerns the config map "b".
+                        name.strip_prefix("for-")
+                            .map(|target| ObjectRef::new(target).within("ns"))
+                    }
+                })
+                .run(recording(seen.clone(), 0), no_retry, Arc::new(())),
+        );
+        other_tx
+            .unbounded_send(Ok(Secret {
+                metadata: meta("for-b"),
+                ..Secret::default()
+            }))
+            .expect("open");
+        let (obj_ref, _) = results.next().await.expect("an outcome").expect("success");
+        assert_eq!(obj_ref.name, "b");
+        assert_eq!(mapped.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trigger_errors_are_reported_and_the_trigger_is_backed_off() {
+        let (tx, rx) = mpsc::unbounded();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut results = Box::pin(controller(&["a"], rx).run(
+            recording(seen.clone(), 0),
+            no_retry,
+            Arc::new(()),
+        ));
+        tx.unbounded_send(Err(watcher::Error::NoResourceVersion))
+            .expect("open");
+        tx.unbounded_send(Ok(cm("a"))).expect("open");
+        let first = results.next().await.expect("an outcome");
+        assert!(
+            matches!(
+                first,
+                Err(Error::QueueError(watcher::Error::NoResourceVersion))
+            ),
+            "{first:?}"
+        );
+        let start = tokio::time::Instant::now();
+        assert!(results.next().await.expect("an outcome").is_ok());
+        assert!(
+            start.elapsed() >= Duration::from_millis(800),
+            "retried without backoff"
+        );
+    }
+}
