@@ -85,31 +85,26 @@ where
     ReconcileFut: TryFuture<Ok = Action>,
     ReconcileFut::Error: StdError + 'static,
 {
-    if finalizer_name.is_empty()
-        || finalizer_name
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
+    if !is_usable_finalizer_name(finalizer_name) {
         return Err(Error::InvalidFinalizer(finalizer_name.to_string()));
     }
     let name = obj.meta().name.clone().ok_or(Error::UnnamedObject)?;
     let has_finalizer = obj.finalizers().iter().any(|f| f == finalizer_name);
     let is_deleting = obj.meta().deletion_timestamp.is_some();
 
-    match (has_finalizer, is_deleting) {
-        (true, false) => TryFutureExt::into_future(reconcile(Event::Apply(obj)))
+    match Step::of(has_finalizer, is_deleting) {
+        Step::Apply => TryFutureExt::into_future(reconcile(Event::Apply(obj)))
             .await
             .map_err(Error::ApplyFailed),
-        (true, true) => {
+        Step::Cleanup => {
             let action = TryFutureExt::into_future(reconcile(Event::Cleanup(Arc::clone(&obj))))
                 .await
                 .map_err(Error::CleanupFailed)?;
             remove_finalizer(api, &name, &obj, finalizer_name).await?;
             Ok(action)
         }
-        // Deleted before the finalizer was ever added: nothing was done for it.
-        (false, true) => Ok(Action::await_change()),
-        (false, false) => {
+        Step::Nothing => Ok(Action::await_change()),
+        Step::AddFinalizer => {
             let mut finalizers = obj.finalizers().to_vec();
             finalizers.push(finalizer_name.to_string());
             patch_finalizers(api, &name, obj.resource_version(), finalizers)
@@ -119,6 +114,47 @@ where
             Ok(Action::await_change())
         }
     }
+}
+
+/// What [`finalizer`] does with an object.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Live, not yet protected: add the finalizer before any work.
+    AddFinalizer,
+    /// Live and protected: reconcile.
+    Apply,
+    /// Being deleted and still protected: clean up, then let it go.
+    Cleanup,
+    /// Deleted before the finalizer was ever added: nothing was done for it.
+    Nothing,
+}
+
+impl Step {
+    fn of(has_finalizer: bool, is_deleting: bool) -> Self {
+        match (has_finalizer, is_deleting) {
+            (false, false) => Step::AddFinalizer,
+            (true, false) => Step::Apply,
+            (true, true) => Step::Cleanup,
+            (false, true) => Step::Nothing,
+        }
+    }
+}
+
+/// Whether the apiserver can store `name` as a finalizer: not empty, and no
+/// whitespace or control characters.
+fn is_usable_finalizer_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// The finalizers left once `finalizer_name` is removed; `None` when it is
+/// not there (nothing to patch).
+fn without(finalizers: &[String], finalizer_name: &str) -> Option<Vec<String>> {
+    let remaining: Vec<String> = finalizers
+        .iter()
+        .filter(|f| *f != finalizer_name)
+        .cloned()
+        .collect();
+    (remaining.len() != finalizers.len()).then_some(remaining)
 }
 
 /// Removes the finalizer, re-reading the object and retrying when another writer
@@ -135,15 +171,9 @@ where
 {
     let mut current = obj.clone();
     for attempt in 1..=REMOVAL_ATTEMPTS {
-        let remaining: Vec<String> = current
-            .finalizers()
-            .iter()
-            .filter(|f| *f != finalizer_name)
-            .cloned()
-            .collect();
-        if remaining.len() == current.finalizers().len() {
+        let Some(remaining) = without(current.finalizers(), finalizer_name) else {
             return Ok(());
-        }
+        };
         match patch_finalizers(api, name, current.resource_version(), remaining).await {
             Ok(()) => return Ok(()),
             // The object is already gone: the finalizer is as good as removed.
@@ -182,4 +212,39 @@ where
     api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_follow_the_finalizer_and_the_deletion_mark() {
+        assert_eq!(Step::of(false, false), Step::AddFinalizer);
+        assert_eq!(Step::of(true, false), Step::Apply);
+        assert_eq!(Step::of(true, true), Step::Cleanup);
+        assert_eq!(Step::of(false, true), Step::Nothing);
+    }
+
+    #[test]
+    fn removal_keeps_other_controllers_finalizers() {
+        let finalizers = [
+            "a/x".to_string(),
+            "mine/cleanup".to_string(),
+            "b/y".to_string(),
+        ];
+        assert_eq!(
+            without(&finalizers, "mine/cleanup"),
+            Some(vec!["a/x".to_string(), "b/y".to_string()])
+        );
+        assert_eq!(without(&finalizers, "absent/one"), None);
+    }
+
+    #[test]
+    fn unusable_finalizer_names_are_refused() {
+        assert!(is_usable_finalizer_name("example.com/cleanup"));
+        for bad in ["", "has space", "tab\there", "new\nline"] {
+            assert!(!is_usable_finalizer_name(bad), "{bad:?} accepted");
+        }
+    }
 }

@@ -42,3 +42,44 @@ where
 {
     stream.inspect_ok(move |event| writer.apply_watcher_event(event))
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::{StreamExt, stream};
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube_client::core::ObjectMeta;
+
+    use super::*;
+    use crate::watcher::Event;
+
+    fn cm(name: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                ..ObjectMeta::default()
+            },
+            ..ConfigMap::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn reflector_stores_events_and_passes_them_on_unchanged() {
+        let (reader, writer) = store::<ConfigMap>();
+        let events = vec![
+            Ok(Event::Init),
+            Ok(Event::InitApply(cm("a"))),
+            Err(watcher::Error::NoResourceVersion),
+            Ok(Event::InitDone),
+            Ok(Event::Apply(cm("b"))),
+            Ok(Event::Delete(cm("a"))),
+        ];
+        let expected: Vec<_> = events.iter().map(|e| format!("{e:?}")).collect();
+        let passed: Vec<_> = reflector(writer, stream::iter(events))
+            .map(|e| format!("{e:?}"))
+            .collect()
+            .await;
+        assert_eq!(passed, expected);
+        assert_eq!(reader.len(), 1);
+        assert!(reader.get(&ObjectRef::new("b")).is_some());
+    }
+}

@@ -425,4 +425,108 @@ mod tests {
         drop(writer);
         assert!(store.wait_until_ready().await.is_err());
     }
+
+    /// The stored objects as sorted `name=value` pairs.
+    fn content(store: &Store<ConfigMap>) -> Vec<String> {
+        let mut content: Vec<_> = store
+            .state()
+            .iter()
+            .map(|cm| {
+                let name = cm.metadata.name.clone().unwrap_or_default();
+                let value = cm
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get("v").cloned())
+                    .unwrap_or_default();
+                format!("{name}={value}")
+            })
+            .collect();
+        content.sort();
+        content
+    }
+
+    #[test]
+    fn readers_see_the_old_or_the_new_listing_never_a_mix() {
+        let (store, mut writer) = store::<ConfigMap>();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("kept", "1")),
+            Event::InitApply(cm("deleted", "1")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        let before = content(&store);
+        let relist = [
+            Event::Init,
+            Event::InitApply(cm("created", "1")),
+            Event::InitApply(cm("kept", "2")),
+        ];
+        for event in &relist {
+            writer.apply_watcher_event(event);
+            assert_eq!(
+                content(&store),
+                before,
+                "the relist leaked out after {event:?}"
+            );
+        }
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(content(&store), ["created=1", "kept=2"]);
+    }
+
+    #[test]
+    fn an_empty_relist_empties_the_store() {
+        let (store, mut writer) = store::<ConfigMap>();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "1")),
+            Event::InitDone,
+            Event::Init,
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert!(store.is_empty());
+    }
+
+    #[tokio::test]
+    async fn stays_ready_through_later_relists() {
+        let (store, mut writer) = store::<ConfigMap>();
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitDone);
+        writer.apply_watcher_event(&Event::Init);
+        let ready = tokio::time::timeout(Duration::from_secs(5), store.wait_until_ready()).await;
+        assert!(
+            matches!(ready, Ok(Ok(()))),
+            "a relist in progress made the store unready"
+        );
+    }
+
+    #[test]
+    fn stored_objects_are_shared_not_copied_by_readers() {
+        let (store, mut writer) = store::<ConfigMap>();
+        writer.apply_watcher_event(&Event::Apply(cm("a", "1")));
+        let first = store
+            .get(&ObjectRef::new("a").within("ns"))
+            .expect("stored");
+        let second = store
+            .get(&ObjectRef::new("a").within("ns"))
+            .expect("stored");
+        assert!(Arc::ptr_eq(&first, &second));
+        let found = store.find(|_| true).expect("stored");
+        assert!(Arc::ptr_eq(&first, &found));
+    }
+
+    #[test]
+    fn keys_ignore_the_version_and_uid_of_the_reference() {
+        let (store, mut writer) = store::<ConfigMap>();
+        let mut obj = cm("a", "1");
+        obj.metadata.resource_version = Some("7".into());
+        obj.metadata.uid = Some("u".into());
+        writer.apply_watcher_event(&Event::Apply(obj.clone()));
+        // A reference taken from an older version still finds the object.
+        let mut old_ref = ObjectRef::from_obj(&obj);
+        old_ref.extra.resource_version = Some("3".into());
+        assert!(store.get(&old_ref).is_some());
+    }
 }

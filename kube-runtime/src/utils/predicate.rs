@@ -101,10 +101,6 @@ impl Default for Config {
     }
 }
 
-/// Which object a remembered hash belongs to. The uid is part of it: an object
-/// deleted and created again under the same name is a new object.
-type Identity = (Option<String>, String, Option<String>);
-
 /// Drops objects whose predicate hash did not change. Made by
 /// [`predicate_filter`](crate::WatchStreamExt::predicate_filter).
 #[pin_project]
@@ -114,7 +110,8 @@ pub struct PredicateFilter<St, K: Resource, P: Predicate<K>> {
     stream: St,
     predicate: P,
     config: Config,
-    seen: HashMap<Identity, (u64, Instant)>,
+    /// The last hash and sighting of each object, by [`identity_of`].
+    seen: HashMap<String, (u64, Instant)>,
     last_sweep: Instant,
     _object: std::marker::PhantomData<fn(K)>,
 }
@@ -156,19 +153,49 @@ where
             let Some(hash) = this.predicate.hash_property(&obj) else {
                 return Poll::Ready(Some(Ok(obj)));
             };
-            let meta = obj.meta();
-            let identity = (
-                meta.namespace.clone(),
-                meta.name.clone().unwrap_or_default(),
-                meta.uid.clone(),
-            );
-            let changed = this
-                .seen
-                .insert(identity, (hash, now))
-                .is_none_or(|(old, _)| old != hash);
+            let changed = remember(this.seen, &obj, hash, now);
             if changed {
                 return Poll::Ready(Some(Ok(obj)));
             }
+        }
+    }
+}
+
+/// Records `hash` for `obj`, returning whether it differs from the last one.
+///
+/// Objects are told apart by uid: unique over the cluster's history, so an
+/// object deleted and created again under the same name counts as new. Known
+/// objects are looked up without allocating; only a first sighting copies the
+/// key. Objects without a uid (not from the apiserver) go by namespace and name,
+/// which cannot collide with a uid (they contain a `/`).
+fn remember<K: Resource>(
+    seen: &mut HashMap<String, (u64, Instant)>,
+    obj: &K,
+    hash: u64,
+    now: Instant,
+) -> bool {
+    let meta = obj.meta();
+    let fallback;
+    let key = match meta.uid.as_deref() {
+        Some(uid) => uid,
+        None => {
+            fallback = format!(
+                "{}/{}",
+                meta.namespace.as_deref().unwrap_or_default(),
+                meta.name.as_deref().unwrap_or_default()
+            );
+            &fallback
+        }
+    };
+    match seen.get_mut(key) {
+        Some(last) => {
+            let changed = last.0 != hash;
+            *last = (hash, now);
+            changed
+        }
+        None => {
+            seen.insert(key.to_owned(), (hash, now));
+            true
         }
     }
 }
@@ -336,6 +363,44 @@ mod tests {
         assert!(
             filtered.next().await.is_none(),
             "remembered again within the ttl"
+        );
+    }
+
+    #[tokio::test]
+    async fn objects_without_uid_are_told_apart_by_namespace_and_name() {
+        let mut a = obj("a", Some(1), "x", "l");
+        let mut b = obj("b", Some(1), "x", "l");
+        a.metadata.uid = None;
+        b.metadata.uid = None;
+        let seen = names_after(predicates::generation, vec![a.clone(), b, a]).await;
+        assert_eq!(seen, ["a@1", "b@1"]);
+    }
+
+    #[test]
+    fn each_ready_made_predicate_tracks_its_own_property() {
+        let base = obj("a", Some(1), "u", "x");
+        let mut relabelled = base.clone();
+        relabelled.metadata.labels = Some([("l".to_string(), "y".to_string())].into());
+        let mut annotated = base.clone();
+        annotated.metadata.annotations = Some([("note".to_string(), "1".to_string())].into());
+        let mut finalized = base.clone();
+        finalized.metadata.finalizers = Some(vec!["example.com/cleanup".into()]);
+        let mut rewritten = base.clone();
+        rewritten.metadata.resource_version = Some("2".into());
+
+        let differs = |p: fn(&ConfigMap) -> Option<u64>, other: &ConfigMap| p(&base) != p(other);
+        assert!(differs(predicates::labels, &relabelled));
+        assert!(!differs(predicates::labels, &annotated));
+        assert!(differs(predicates::annotations, &annotated));
+        assert!(!differs(predicates::annotations, &finalized));
+        assert!(differs(predicates::finalizers, &finalized));
+        assert!(!differs(predicates::finalizers, &relabelled));
+        assert!(differs(predicates::resource_version, &rewritten));
+        assert!(!differs(predicates::generation, &relabelled));
+        assert_eq!(
+            predicates::resource_version(&base),
+            None,
+            "no version, no hash"
         );
     }
 }

@@ -88,3 +88,113 @@ pub trait WatchStreamExt: Stream {
 }
 
 impl<St: ?Sized> WatchStreamExt for St where St: Stream {}
+
+#[cfg(test)]
+mod tests {
+    use futures::{StreamExt, stream};
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube_client::core::ObjectMeta;
+
+    use super::*;
+    use crate::{
+        predicates,
+        reflector::{ObjectRef, store},
+        watcher::Event,
+    };
+
+    fn cm(name: &str, generation: i64) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                generation: Some(generation),
+                managed_fields: Some(vec![Default::default()]),
+                ..ObjectMeta::default()
+            },
+            ..ConfigMap::default()
+        }
+    }
+
+    fn events() -> Vec<watcher::Result<Event<ConfigMap>>> {
+        vec![
+            Ok(Event::Init),
+            Ok(Event::InitApply(cm("a", 1))),
+            Ok(Event::InitDone),
+            Err(watcher::Error::NoResourceVersion),
+            Ok(Event::Apply(cm("b", 1))),
+            Ok(Event::Apply(cm("b", 1))),
+            Ok(Event::Apply(cm("b", 2))),
+            Ok(Event::Delete(cm("a", 1))),
+        ]
+    }
+
+    fn describe(item: &watcher::Result<ConfigMap>) -> String {
+        match item {
+            Ok(cm) => format!(
+                "{}@{}",
+                cm.metadata.name.as_deref().unwrap_or_default(),
+                cm.metadata.generation.unwrap_or_default()
+            ),
+            Err(_) => "error".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn applied_objects_drops_deletions_and_markers() {
+        let seen: Vec<_> = stream::iter(events())
+            .applied_objects()
+            .map(|i| describe(&i))
+            .collect()
+            .await;
+        assert_eq!(seen, ["a@1", "error", "b@1", "b@1", "b@2"]);
+    }
+
+    #[tokio::test]
+    async fn touched_objects_keeps_deletions() {
+        let seen: Vec<_> = stream::iter(events())
+            .touched_objects()
+            .map(|i| describe(&i))
+            .collect()
+            .await;
+        assert_eq!(seen, ["a@1", "error", "b@1", "b@1", "b@2", "a@1"]);
+    }
+
+    #[tokio::test]
+    async fn predicate_filter_drops_unchanged_generations() {
+        let seen: Vec<_> = stream::iter(events())
+            .applied_objects()
+            .predicate_filter(predicates::generation, Default::default())
+            .map(|i| describe(&i))
+            .collect()
+            .await;
+        assert_eq!(seen, ["a@1", "error", "b@1", "b@2"]);
+    }
+
+    #[tokio::test]
+    async fn modify_then_reflect_stores_the_modified_objects() {
+        let (reader, writer) = store::<ConfigMap>();
+        let passed: Vec<_> = stream::iter(events())
+            .modify(|cm| cm.metadata.managed_fields = None)
+            .reflect(writer)
+            .collect()
+            .await;
+        assert_eq!(passed.len(), 8);
+        let stored = reader.get(&ObjectRef::new("b")).expect("stored");
+        assert_eq!(
+            stored.metadata.managed_fields, None,
+            "stored before the modification"
+        );
+        assert_eq!(stored.metadata.generation, Some(2));
+        assert!(reader.get(&ObjectRef::new("a")).is_none(), "deleted");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_passes_items_through() {
+        let seen: Vec<_> = stream::iter(events())
+            .default_backoff()
+            .applied_objects()
+            .map(|i| describe(&i))
+            .collect()
+            .await;
+        assert_eq!(seen, ["a@1", "error", "b@1", "b@1", "b@2"]);
+    }
+}

@@ -138,4 +138,69 @@ mod tests {
         assert!(last <= Duration::from_secs(60), "{last:?}");
         assert!(last >= Duration::from_secs(30), "{last:?}");
     }
+
+    #[test]
+    fn jitter_varies_between_backoffs() {
+        let firsts: std::collections::HashSet<_> = (0..20)
+            .filter_map(|_| DefaultBackoff::default().next())
+            .collect();
+        assert!(
+            firsts.len() > 1,
+            "every backoff started with the same delay: no jitter"
+        );
+    }
+
+    /// How long the stream takes to yield its next item, which was sent already.
+    async fn wait_for_next<S: futures::Stream + Unpin>(stream: &mut S) -> (S::Item, Duration) {
+        let start = tokio::time::Instant::now();
+        let item = futures::StreamExt::next(stream).await.expect("an item");
+        (item, start.elapsed())
+    }
+
+    fn within(delay: Duration, from_ms: u64, to_ms: u64) -> bool {
+        delay >= Duration::from_millis(from_ms) && delay < Duration::from_millis(to_ms)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn default_backoff_grows_with_jitter_and_resets_after_a_quiet_success() {
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<u8, &str>>();
+        let mut stream = Box::pin(crate::utils::StreamBackoff::new(
+            rx,
+            DefaultBackoff::default(),
+        ));
+        let send = |item| tx.unbounded_send(item).expect("open");
+
+        send(Err("e1"));
+        assert_eq!(
+            wait_for_next(&mut stream).await,
+            (Err("e1"), Duration::ZERO)
+        );
+        let mut waits = Vec::new();
+        for item in [Err("e2"), Err("e3"), Ok(1)] {
+            send(item);
+            waits.push(wait_for_next(&mut stream).await.1);
+        }
+        // 0.8 s doubling, each delay plus up to itself of jitter.
+        assert!(within(waits[0], 800, 1600), "{waits:?}");
+        assert!(within(waits[1], 1600, 3200), "{waits:?}");
+        assert!(within(waits[2], 3200, 6400), "{waits:?}");
+
+        // A success right after failures does not reset: a watch that fails
+        // again at once keeps slowing down.
+        send(Err("e4"));
+        assert_eq!(wait_for_next(&mut stream).await.1, Duration::ZERO);
+        send(Ok(2));
+        let (_, wait) = wait_for_next(&mut stream).await;
+        assert!(within(wait, 6400, 12800), "{wait:?}");
+
+        // A success after two quiet minutes starts the delays over.
+        tokio::time::sleep(Duration::from_secs(121)).await;
+        send(Ok(3));
+        assert_eq!(wait_for_next(&mut stream).await, (Ok(3), Duration::ZERO));
+        send(Err("e5"));
+        assert_eq!(wait_for_next(&mut stream).await.1, Duration::ZERO);
+        send(Ok(4));
+        let (_, wait) = wait_for_next(&mut stream).await;
+        assert!(within(wait, 800, 1600), "{wait:?}");
+    }
 }
