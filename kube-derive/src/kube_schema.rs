@@ -60,7 +60,7 @@ fn parse_x_kube(
                     Ok(())
                 }
                 "crates" => match crates.as_deref_mut() {
-                    Some(crates) => crates.parse(meta, &["kube_core", "schemars"]),
+                    Some(crates) => crates.parse(meta, &["kube_core", "schemars", "serde", "serde_json", "std"]),
                     None => Err(meta.error("`crates(...)` belongs on the struct, not on a field")),
                 },
                 "rule" | "cel" => Err(meta.error(format!(
@@ -167,6 +167,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     errors.finish()?;
     let crates = crates_attr.resolve();
     let kube_core = &crates.kube_core;
+    let std = &crates.std;
     let schemars = &crates.schemars;
     let schemars_str = quote!(#schemars).to_string().replace(' ', "");
 
@@ -225,11 +226,11 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #default_impl
 
             impl #impl_generics #schemars::JsonSchema for #ident #ty_generics #bounds {
-                fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                fn schema_name() -> #std::borrow::Cow<'static, str> {
                     <#copy #ty_generics as #schemars::JsonSchema>::schema_name()
                 }
 
-                fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                fn schema_id() -> #std::borrow::Cow<'static, str> {
                     <#copy #ty_generics as #schemars::JsonSchema>::schema_id()
                 }
 

@@ -140,10 +140,11 @@ mod snapshots;
 ///
 /// Crate paths, for crates that do not depend on `kube`:
 ///
-/// - `crates(kube_core = "::kube_core", k8s_openapi = "::k8s_openapi", schemars = "::schemars", serde = "::serde", serde_json = "::serde_json")`:
+/// - `crates(kube_core = "::kube_core", k8s_openapi = "::k8s_openapi", schemars = "::schemars", serde = "::serde", serde_json = "::serde_json", std = "::std")`:
 ///   any subset; the defaults are `::kube::core` and the crates it re-exports, and
-///   overriding `kube_core` moves the others' defaults along. `kube_core` needs its
-///   `schema` feature unless `schema = "disabled"`.
+///   overriding `kube_core` moves the others' defaults along (`kube = "::my_kube"`
+///   moves `kube_core` to `::my_kube::core`). `kube_core` needs its `schema`
+///   feature unless `schema = "disabled"`.
 ///
 /// # Mistakes are compile errors
 ///
@@ -170,8 +171,9 @@ pub fn derive_custom_resource(input: proc_macro::TokenStream) -> proc_macro::Tok
 ///   `validation = Rule::new("self != ''").message("must not be empty")`.
 /// - `merge_strategy = ListMerge::Set` (fields; or `MapMerge::Atomic`,
 ///   `StructMerge::Granular`, ...): how server-side apply merges the field.
-/// - `crates(kube_core = "::kube_core", schemars = "::schemars")` (struct only):
-///   crate paths, as for `CustomResource`.
+/// - `crates(kube_core = "::kube_core", schemars = "::schemars", std = "::std")`
+///   (struct only): crate paths, as for `CustomResource`; `serde` and
+///   `serde_json` are accepted too, though the derive needs neither.
 ///
 /// Every other attribute `schemars` understands (`#[schemars(...)]`,
 /// `#[serde(...)]`, doc comments) works as with `#[derive(JsonSchema)]`.
@@ -212,8 +214,8 @@ pub fn derive_schema_validation(input: proc_macro::TokenStream) -> proc_macro::T
 /// `#[resource(inherit = "ConfigMap")]` (or `inherit = ConfigMap`) takes the kind,
 /// group, version, plural and scope of `ConfigMap`; the wrapper's own `metadata`
 /// field serves as the object's metadata. Useful to read built-in objects into a
-/// narrower or richer type of your own. `crates(kube_core = "...")` overrides the
-/// path to `kube_core`.
+/// narrower or richer type of your own. `crates(kube_core = "...", std = "...")`
+/// overrides the paths to `kube_core` and `std`.
 ///
 /// ```
 /// use std::collections::BTreeMap;

@@ -12,8 +12,9 @@ use syn::{
 /// The paths generated code uses to reach the crates it needs.
 ///
 /// Everything defaults to the `kube` facade's re-exports (`::kube::core`,
-/// `::kube::core::k8s_openapi`, ...). Overriding `kube_core` moves the defaults
-/// of the others along with it.
+/// `::kube::core::k8s_openapi`, ...). Overriding `kube` moves the default of
+/// `kube_core` to `<kube>::core`, and overriding `kube_core` moves the
+/// defaults of the crates it re-exports along with it.
 #[derive(Clone)]
 pub(crate) struct Crates {
     pub kube_core: Path,
@@ -21,16 +22,19 @@ pub(crate) struct Crates {
     pub schemars: Path,
     pub serde: Path,
     pub serde_json: Path,
+    pub std: Path,
 }
 
 /// `crates(...)` as written, before defaults are filled in.
 #[derive(Default)]
 pub(crate) struct CratesAttr {
+    kube: Option<Path>,
     kube_core: Option<Path>,
     k8s_openapi: Option<Path>,
     schemars: Option<Path>,
     serde: Option<Path>,
     serde_json: Option<Path>,
+    std: Option<Path>,
 }
 
 impl CratesAttr {
@@ -38,15 +42,19 @@ impl CratesAttr {
     pub fn parse(&mut self, meta: &ParseNestedMeta, allowed: &[&str]) -> Result<()> {
         meta.parse_nested_meta(|inner| {
             let key = key_of(&inner)?;
-            if !allowed.contains(&key.as_str()) {
-                return Err(unknown_key(&inner, &key, "`crates(...)`", allowed));
-            }
             let slot = match key.as_str() {
-                "kube_core" => &mut self.kube_core,
-                "k8s_openapi" => &mut self.k8s_openapi,
-                "schemars" => &mut self.schemars,
-                "serde" => &mut self.serde,
-                _ => &mut self.serde_json,
+                _ if !allowed.contains(&key.as_str()) => None,
+                "kube" => Some(&mut self.kube),
+                "kube_core" => Some(&mut self.kube_core),
+                "k8s_openapi" => Some(&mut self.k8s_openapi),
+                "schemars" => Some(&mut self.schemars),
+                "serde" => Some(&mut self.serde),
+                "serde_json" => Some(&mut self.serde_json),
+                "std" => Some(&mut self.std),
+                _ => None,
+            };
+            let Some(slot) = slot else {
+                return Err(unknown_key(&inner, &key, "`crates(...)`", allowed));
             };
             if slot.is_some() {
                 return Err(inner.error(format!("`{key}` is given twice in `crates(...)`")));
@@ -58,9 +66,11 @@ impl CratesAttr {
 
     /// The paths, with defaults for what was not given.
     pub fn resolve(self) -> Crates {
-        let kube_core = self
-            .kube_core
-            .unwrap_or_else(|| syn::parse_quote!(::kube::core));
+        let kube_core = match (self.kube_core, self.kube) {
+            (Some(kube_core), _) => kube_core,
+            (None, Some(kube)) => syn::parse_quote!(#kube::core),
+            (None, None) => syn::parse_quote!(::kube::core),
+        };
         let under = |name: &str| -> Path {
             let ident = Ident::new(name, Span::call_site());
             syn::parse_quote!(#kube_core::#ident)
@@ -70,6 +80,7 @@ impl CratesAttr {
             schemars: self.schemars.unwrap_or_else(|| under("schemars")),
             serde: self.serde.unwrap_or_else(|| under("serde")),
             serde_json: self.serde_json.unwrap_or_else(|| under("serde_json")),
+            std: self.std.unwrap_or_else(|| syn::parse_quote!(::std)),
             kube_core,
         }
     }

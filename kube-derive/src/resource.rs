@@ -32,7 +32,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     inherit = Some(path_value(meta, &key)?);
                     Ok(())
                 }
-                "crates" => crates.parse(meta, &["kube_core"]),
+                "crates" => crates.parse(meta, &["kube_core", "std"]),
                 _ => Err(unknown_key(
                     meta,
                     &key,
@@ -81,7 +81,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let Some(inherit) = inherit else {
         return Ok(TokenStream::new());
     };
-    let kube_core = crates.resolve().kube_core;
+    let crates = crates.resolve();
+    let (kube_core, std) = (&crates.kube_core, &crates.std);
     let ident = &input.ident;
     let inherited = quote!(<#inherit as #kube_core::Resource>);
 
@@ -90,23 +91,23 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             type DynamicType = #inherited::DynamicType;
             type Scope = #inherited::Scope;
 
-            fn kind(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+            fn kind(dt: &Self::DynamicType) -> #std::borrow::Cow<'_, str> {
                 #inherited::kind(dt)
             }
 
-            fn group(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+            fn group(dt: &Self::DynamicType) -> #std::borrow::Cow<'_, str> {
                 #inherited::group(dt)
             }
 
-            fn version(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+            fn version(dt: &Self::DynamicType) -> #std::borrow::Cow<'_, str> {
                 #inherited::version(dt)
             }
 
-            fn api_version(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+            fn api_version(dt: &Self::DynamicType) -> #std::borrow::Cow<'_, str> {
                 #inherited::api_version(dt)
             }
 
-            fn plural(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
+            fn plural(dt: &Self::DynamicType) -> #std::borrow::Cow<'_, str> {
                 #inherited::plural(dt)
             }
 

@@ -149,6 +149,15 @@ pub struct PathedSpec {
     pub replicas: i32,
 }
 
+/// A resource reaching `kube_core` through a path to the `kube` facade.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[kube(group = "example.com", version = "v1", kind = "Faceted")]
+#[kube(crates(kube = "::kube", std = "::std"), annotation("a", "b"))]
+pub struct FacetedSpec {
+    /// Anything.
+    pub data: String,
+}
+
 /// Two versions of one kind, to merge into one definition.
 mod versions {
     /// The first version.
@@ -553,6 +562,8 @@ fn scale_and_printcolumn_in_json_form() {
 
 #[test]
 fn crate_paths_can_be_given() {
+    assert_eq!(Faceted::crd_name(), "faceteds.example.com");
+    assert_eq!(Faceted::kind(&()), "Faceted");
     let crd: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition =
         Pathed::crd();
     assert_eq!(crd.metadata.name.as_deref(), Some("patheds.example.com"));

@@ -48,11 +48,13 @@ const KEYS: &[&str] = &[
 ];
 
 const CRATES: &[&str] = &[
+    "kube",
     "kube_core",
     "k8s_openapi",
     "schemars",
     "serde",
     "serde_json",
+    "std",
 ];
 
 /// How the schema of the custom resource comes about.
@@ -427,6 +429,12 @@ impl Partial {
                 self.crates_given = true;
                 self.crates.parse(meta, CRATES)
             }
+            "no_spec" => Err(meta.error(
+                "`no_spec` is not supported: the spec struct's fields stay under `spec`",
+            )),
+            "cel" => Err(meta.error(
+                "client-side CEL evaluation (`cel`) is not supported: the apiserver evaluates `validation` rules",
+            )),
             _ => Err(unknown_key(meta, &key, "#[kube(...)]", KEYS)),
         }
     }

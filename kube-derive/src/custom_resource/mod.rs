@@ -33,12 +33,13 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let root = root_struct(input, &attrs);
     let constructor = constructor(input, &attrs);
     let apiext = apiext_path(&attrs);
+    let std = &attrs.crates.std;
     Ok(quote! {
         #root
         #constructor
 
         const _: () = {
-            use ::std::borrow::Cow;
+            use #std::borrow::Cow;
             use #apiext as apiext;
 
             #(#impls)*
@@ -420,6 +421,7 @@ fn crd_impl(attrs: &KubeAttrs, names: &Names) -> TokenStream {
     } = attrs;
     let kube_core = &crates.kube_core;
     let serde_json = &crates.serde_json;
+    let std = &crates.std;
     let Names {
         plural,
         singular,
@@ -438,7 +440,7 @@ fn crd_impl(attrs: &KubeAttrs, names: &Names) -> TokenStream {
     let string_map = |pairs: &[(String, String)]| -> Option<TokenStream> {
         (!pairs.is_empty()).then(|| {
             let entries = pairs.iter().map(|(k, v)| quote!((#k.into(), #v.into())));
-            quote!(Some(::std::collections::BTreeMap::from([#(#entries),*])))
+            quote!(Some(#std::collections::BTreeMap::from([#(#entries),*])))
         })
     };
 

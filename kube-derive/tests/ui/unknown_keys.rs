@@ -21,8 +21,14 @@ struct PathedSpec {
 }
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
-#[kube(group = "example.com", version = "v1", kind = "Crates", crates(kube = "::kube"))]
+#[kube(group = "example.com", version = "v1", kind = "Crates", crates(kube_client = "::kube_client"))]
 struct CratesSpec {
+    size: u32,
+}
+
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[kube(group = "example.com", version = "v1", kind = "Unsupported", no_spec)]
+struct UnsupportedSpec {
     size: u32,
 }
 
