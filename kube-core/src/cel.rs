@@ -362,6 +362,7 @@ pub fn merge_strategy(s: &mut Value, strategy: MergeStrategy) -> serde_json::Res
 }
 
 /// The JSON form of a rule, built without a fallible serializer.
+#[cfg(any(feature = "schema", test))]
 fn rule_to_value(rule: &Rule) -> Value {
     let mut out = serde_json::Map::new();
     out.insert("rule".into(), rule.rule.as_str().into());
@@ -388,12 +389,14 @@ fn rule_to_value(rule: &Rule) -> Value {
 
 /// Appends a rule to the `x-kubernetes-validations` of a JSON schema object.
 /// Does nothing when `schema` is not an object.
+#[cfg(any(feature = "schema", test))]
 fn push_rule(schema: &mut Value, rule: &Rule) {
     if let Some(object) = schema.as_object_mut() {
         push_rule_into(object, rule);
     }
 }
 
+#[cfg(any(feature = "schema", test))]
 fn push_rule_into(object: &mut serde_json::Map<String, Value>, rule: &Rule) {
     let entry = object
         .entry("x-kubernetes-validations")
