@@ -139,7 +139,7 @@ async fn status_subresource_changes_only_the_status() {
 }
 
 #[tokio::test]
-async fn logs_of_an_unscheduled_pod_are_a_clear_api_error() {
+async fn logs_of_an_unscheduled_pod_are_empty_and_bad_containers_are_named() {
     let (client, ns) = client_in_fresh_namespace().await;
     ensure_default_service_account(&client, &ns).await;
     let pods: Api<Pod> = Api::namespaced(client, &ns);
@@ -147,11 +147,22 @@ async fn logs_of_an_unscheduled_pod_are_a_clear_api_error() {
         .await
         .expect("create pod");
 
-    let status = api_status(pods.logs("pending", &LogParams::default()).await);
+    // A pod no node has taken has no log yet: the apiserver answers with nothing.
+    let logs = pods
+        .logs("pending", &LogParams::default())
+        .await
+        .expect("the log of a pending pod");
+    assert_eq!(logs, "");
+
+    let params = LogParams {
+        container: Some("no-such-container".into()),
+        ..LogParams::default()
+    };
+    let status = api_status(pods.logs("pending", &params).await);
     assert_eq!(status.code, 400, "{status:?}");
     assert!(
-        status.message.contains("pending"),
-        "the message names the pod: {}",
+        status.message.contains("no-such-container"),
+        "the message names the container: {}",
         status.message
     );
 
