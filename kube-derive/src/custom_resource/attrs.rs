@@ -188,67 +188,10 @@ pub(crate) fn parse(attrs: &[Attribute], spec: &Ident) -> Result<KubeAttrs> {
         ));
     }
 
-    // The generated type is named at the derive rather than at the string it
-    // comes from: rustc would otherwise suggest edits inside that string.
-    let root = match (partial.root.take(), &partial.kind) {
-        (Some(mut root), _) => {
-            root.set_span(Span::call_site());
-            Some(root)
-        }
-        (None, Some(kind)) => match syn::parse_str::<Ident>(&kind.value()) {
-            Ok(_) => Some(Ident::new(&kind.value(), Span::call_site())),
-            Err(_) => {
-                errors.push(syn::Error::new(
-                    kind.span(),
-                    format!(
-                        "kind \"{}\" cannot name the generated type: name it with `root = \"...\"`",
-                        kind.value()
-                    ),
-                ));
-                None
-            }
-        },
-        (None, None) => None,
-    };
-
+    let root = root_ident(partial.root.take(), partial.kind.as_ref(), &mut errors);
     let schema = partial.schema.unwrap_or(SchemaMode::Derived);
-    if schema != SchemaMode::Derived {
-        let advice = match schema {
-            SchemaMode::Manual => {
-                "add the rule in your own `JsonSchema` impl instead (see `kube::core::cel::validate`)"
-            }
-            _ => "remove the rule, or let the schema be derived",
-        };
-        for rule in &partial.validations {
-            errors.push(syn::Error::new_spanned(
-                rule,
-                format!(
-                    "`validation` adds a rule to the derived schema, which `schema = \"{}\"` turns off: {advice}",
-                    schema.name()
-                ),
-            ));
-        }
-    }
-    for derive in &partial.derives {
-        let name = derive
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        let problem = match name.as_str() {
-            "Serialize" | "Deserialize" => Some(format!(
-                "`{name}` is always implemented for the generated type: remove it from `derive`"
-            )),
-            "JsonSchema" if schema == SchemaMode::Derived => Some(
-                "`JsonSchema` is already implemented for the generated type; use `schema = \"manual\"` to write it yourself"
-                    .to_string(),
-            ),
-            _ => None,
-        };
-        if let Some(problem) = problem {
-            errors.push(syn::Error::new_spanned(derive, problem));
-        }
-    }
+    check_validations(schema, &partial.validations, &mut errors);
+    check_derives(schema, &partial.derives, &mut errors);
 
     errors.finish()?;
     let (Some(group), Some(version), Some(kind), Some(root)) =
@@ -283,6 +226,75 @@ pub(crate) fn parse(attrs: &[Attribute], spec: &Ident) -> Result<KubeAttrs> {
         validations: partial.validations,
         crates: partial.crates.resolve(),
     })
+}
+
+/// The name of the generated type: `root`, or else the kind.
+///
+/// It is spanned at the derive rather than at the string it comes from: rustc
+/// would otherwise suggest edits inside that string in its own errors.
+fn root_ident(root: Option<Ident>, kind: Option<&LitStr>, errors: &mut Errors) -> Option<Ident> {
+    match (root, kind) {
+        (Some(mut root), _) => {
+            root.set_span(Span::call_site());
+            Some(root)
+        }
+        (None, Some(kind)) => match syn::parse_str::<Ident>(&kind.value()) {
+            Ok(_) => Some(Ident::new(&kind.value(), Span::call_site())),
+            Err(_) => {
+                errors.push(syn::Error::new(
+                    kind.span(),
+                    format!(
+                        "kind \"{}\" cannot name the generated type: name it with `root = \"...\"`",
+                        kind.value()
+                    ),
+                ));
+                None
+            }
+        },
+        (None, None) => None,
+    }
+}
+
+/// `validation` rules go into the derived schema, so they need one.
+fn check_validations(schema: SchemaMode, validations: &[Expr], errors: &mut Errors) {
+    let advice = match schema {
+        SchemaMode::Derived => return,
+        SchemaMode::Manual => {
+            "add the rule in your own `JsonSchema` impl instead (see `kube::core::cel::validate`)"
+        }
+        SchemaMode::Disabled => "remove the rule, or let the schema be derived",
+    };
+    for rule in validations {
+        errors.push(syn::Error::new_spanned(
+            rule,
+            format!(
+                "`validation` adds a rule to the derived schema, which `schema = \"{}\"` turns off: {advice}",
+                schema.name()
+            ),
+        ));
+    }
+}
+
+/// Refuses `derive`s of traits the derive implements itself.
+fn check_derives(schema: SchemaMode, derives: &[Path], errors: &mut Errors) {
+    for derive in derives {
+        let name = derive
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let problem = match name.as_str() {
+            "Serialize" | "Deserialize" => format!(
+                "`{name}` is always implemented for the generated type: remove it from `derive`"
+            ),
+            "JsonSchema" if schema == SchemaMode::Derived => {
+                "`JsonSchema` is already implemented for the generated type; use `schema = \"manual\"` to write it yourself"
+                    .to_string()
+            }
+            _ => continue,
+        };
+        errors.push(syn::Error::new_spanned(derive, problem));
+    }
 }
 
 impl Partial {
