@@ -71,9 +71,14 @@ where
     }
 
     /// [`apply_watcher_event`](Self::apply_watcher_event) for an event the caller
-    /// gives up, so its object is moved into the store rather than cloned.
-    ///
-    /// `changed` is told the key of every object whose new state readers can see
+    /// no longer needs: its object is moved into the store instead of cloned,
+    /// saving a deep copy per event.
+    pub fn apply_watcher_event_owned(&mut self, event: watcher::Event<K>) {
+        self.apply_owned(event, |_| {});
+    }
+
+    /// Applies an owned event (see
+    /// [`apply_watcher_event_owned`](Self::apply_watcher_event_owned)); `changed` is told the key of every object whose new state readers can see
     /// after this call: the applied object, or every object of a completed
     /// relist.
     pub(crate) fn apply_owned(
