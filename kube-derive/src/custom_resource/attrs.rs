@@ -8,13 +8,13 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::Span;
-use serde_json::Value;
-use syn::{
-    Attribute, Expr, Ident, LitInt, LitStr, Meta, Path, Result, Type, meta::ParseNestedMeta,
-    spanned::Spanned,
-};
+use syn::{Attribute, Expr, Ident, LitStr, Meta, Path, Result, Type, meta::ParseNestedMeta};
 
-use super::names::{group_problem, kind_problem, resource_name_problem, version_problem};
+use super::{
+    names::{group_problem, kind_problem, resource_name_problem, version_problem},
+    printcolumn::{self, PrintColumn},
+    scale::{self, Scale},
+};
 use crate::parse::{
     Crates, CratesAttr, Errors, did_you_mean, expr_value, flag_value, for_each_item, key_of,
     one_of, path_value, string_pair, string_value, type_value, unknown_key,
@@ -78,23 +78,6 @@ impl SchemaMode {
             Self::Disabled => "disabled",
         }
     }
-}
-
-/// One printer column.
-pub(crate) struct PrintColumn {
-    pub name: String,
-    pub type_: String,
-    pub json_path: String,
-    pub description: Option<String>,
-    pub format: Option<String>,
-    pub priority: Option<i32>,
-}
-
-/// The scale subresource's paths.
-pub(crate) struct Scale {
-    pub spec_replicas_path: String,
-    pub status_replicas_path: String,
-    pub label_selector_path: Option<String>,
 }
 
 /// Everything `#[kube(...)]` says.
@@ -419,18 +402,18 @@ impl Partial {
             }
             "printcolumn" => {
                 let column = if meta.input.peek(syn::Token![=]) {
-                    print_column_from_json(&string_value(meta, &key)?)?
+                    printcolumn::from_json(&string_value(meta, &key)?)?
                 } else {
-                    print_column_from_meta(meta)?
+                    printcolumn::from_meta(meta)?
                 };
                 self.printcolumns.push(column);
                 Ok(())
             }
             "scale" => {
                 let scale = if meta.input.peek(syn::Token![=]) {
-                    scale_from_json(&string_value(meta, &key)?)?
+                    scale::from_json(&string_value(meta, &key)?)?
                 } else {
-                    scale_from_meta(meta)?
+                    scale::from_meta(meta)?
                 };
                 set_once(meta, &key, &mut self.scale, scale)
             }
@@ -452,7 +435,12 @@ impl Partial {
     }
 }
 
-fn set_once<T>(meta: &ParseNestedMeta, key: &str, slot: &mut Option<T>, value: T) -> Result<()> {
+pub(super) fn set_once<T>(
+    meta: &ParseNestedMeta,
+    key: &str,
+    slot: &mut Option<T>,
+    value: T,
+) -> Result<()> {
     if slot.is_some() {
         return Err(meta.error(format!("`{key}` is given twice: keep one")));
     }
@@ -461,7 +449,7 @@ fn set_once<T>(meta: &ParseNestedMeta, key: &str, slot: &mut Option<T>, value: T
 }
 
 /// Refuses `lit` with the message `problem` finds, if it finds one.
-fn check(lit: &LitStr, problem: impl Fn(&str) -> Option<String>) -> Result<()> {
+pub(super) fn check(lit: &LitStr, problem: impl Fn(&str) -> Option<String>) -> Result<()> {
     match problem(&lit.value()) {
         Some(message) => Err(syn::Error::new(lit.span(), message)),
         None => Ok(()),
@@ -469,7 +457,7 @@ fn check(lit: &LitStr, problem: impl Fn(&str) -> Option<String>) -> Result<()> {
 }
 
 /// `key = "..."`, checked with `problem`.
-fn checked_string(
+pub(super) fn checked_string(
     meta: &ParseNestedMeta,
     key: &str,
     problem: impl Fn(&str) -> Option<String>,
@@ -506,281 +494,11 @@ fn root_attr(lit: &LitStr) -> Result<Meta> {
     Ok(meta)
 }
 
-const COLUMN_TYPES: &[&str] = &["integer", "number", "string", "boolean", "date"];
-
-fn json_path_problem(key: &str, path: &str) -> Option<String> {
+pub(super) fn json_path_problem(key: &str, path: &str) -> Option<String> {
     (!path.starts_with('.')).then(|| {
         format!(
             "`{key}` must be a JSON path starting with `.`, e.g. \".spec.name\", not \"{path}\""
         )
-    })
-}
-
-fn column_type_problem(type_: &str) -> Option<String> {
-    (!COLUMN_TYPES.contains(&type_)).then(|| {
-        let hint = match did_you_mean(type_, COLUMN_TYPES) {
-            Some(close) => format!("did you mean \"{close}\"?"),
-            None => format!("expected {}", one_of(COLUMN_TYPES)),
-        };
-        format!("printer column type \"{type_}\" is not one Kubernetes knows: {hint}")
-    })
-}
-
-fn print_column_from_meta(meta: &ParseNestedMeta) -> Result<PrintColumn> {
-    const COLUMN_KEYS: &[&str] = &[
-        "name",
-        "type_",
-        "json_path",
-        "description",
-        "format",
-        "priority",
-    ];
-    let mut name = None;
-    let mut type_ = None;
-    let mut json_path = None;
-    let mut description = None;
-    let mut format = None;
-    let mut priority = None;
-    meta.parse_nested_meta(|inner| {
-        let key = key_of(&inner)?;
-        match key.as_str() {
-            "name" => set_once(&inner, &key, &mut name, string_value(&inner, &key)?.value()),
-            "type_" | "type" => {
-                let value = checked_string(&inner, "type_", column_type_problem)?;
-                set_once(&inner, "type_", &mut type_, value)
-            }
-            "json_path" => {
-                let value = checked_string(&inner, &key, |p| json_path_problem("json_path", p))?;
-                set_once(&inner, &key, &mut json_path, value)
-            }
-            "description" => {
-                let value = string_value(&inner, &key)?.value();
-                set_once(&inner, &key, &mut description, value)
-            }
-            "format" => set_once(
-                &inner,
-                &key,
-                &mut format,
-                string_value(&inner, &key)?.value(),
-            ),
-            "priority" => {
-                let value = inner.value()?;
-                let lit: LitInt = value.parse().map_err(|err| {
-                    syn::Error::new(
-                        err.span(),
-                        "`priority` takes an integer, e.g. `priority = 1`",
-                    )
-                })?;
-                let number = lit.base10_parse::<i32>().map_err(|_| {
-                    syn::Error::new(
-                        lit.span(),
-                        "`priority` must fit in an i32, e.g. `priority = 1`",
-                    )
-                })?;
-                set_once(&inner, &key, &mut priority, number)
-            }
-            _ => Err(unknown_key(&inner, &key, "`printcolumn(...)`", COLUMN_KEYS)),
-        }
-    })?;
-    let missing = |key: &str| {
-        syn::Error::new(
-            meta.path.span(),
-            format!(
-                "`printcolumn(...)` needs `{key}`, e.g. `printcolumn(name = \"Replicas\", type_ = \"integer\", json_path = \".spec.replicas\")`"
-            ),
-        )
-    };
-    Ok(PrintColumn {
-        name: name.ok_or_else(|| missing("name"))?,
-        type_: type_.ok_or_else(|| missing("type_"))?,
-        json_path: json_path.ok_or_else(|| missing("json_path"))?,
-        description,
-        format,
-        priority,
-    })
-}
-
-/// Parses the JSON object form of `printcolumn` / `scale`.
-fn json_object(lit: &LitStr, key: &str) -> Result<serde_json::Map<String, Value>> {
-    match serde_json::from_str::<Value>(&lit.value()) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(syn::Error::new(
-            lit.span(),
-            format!("`{key}` must be a JSON object"),
-        )),
-        Err(err) => Err(syn::Error::new(
-            lit.span(),
-            format!("`{key}` is not valid JSON: {err}"),
-        )),
-    }
-}
-
-/// Reads the fields of a JSON `printcolumn` / `scale`, refusing unknown ones.
-struct JsonFields<'a> {
-    object: serde_json::Map<String, Value>,
-    lit: &'a LitStr,
-    key: &'static str,
-}
-
-impl<'a> JsonFields<'a> {
-    fn new(lit: &'a LitStr, key: &'static str, allowed: &[&str]) -> Result<Self> {
-        let object = json_object(lit, key)?;
-        if let Some(unknown) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
-            let hint = match did_you_mean(unknown, allowed) {
-                Some(close) => format!("did you mean \"{close}\"?"),
-                None => format!("expected {}", one_of(allowed)),
-            };
-            return Err(syn::Error::new(
-                lit.span(),
-                format!("unknown field \"{unknown}\" in `{key}`: {hint}"),
-            ));
-        }
-        Ok(Self { object, lit, key })
-    }
-
-    fn error(&self, message: String) -> syn::Error {
-        syn::Error::new(self.lit.span(), message)
-    }
-
-    fn string(&self, field: &str) -> Result<Option<String>> {
-        match self.object.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.error(format!(
-                "\"{field}\" in `{}` must be a string, not {other}",
-                self.key
-            ))),
-        }
-    }
-
-    fn required(&self, field: &str) -> Result<String> {
-        self.string(field)?
-            .ok_or_else(|| self.error(format!("`{}` needs a \"{field}\"", self.key)))
-    }
-
-    fn checked(&self, field: &str, problem: impl Fn(&str) -> Option<String>) -> Result<String> {
-        let value = self.required(field)?;
-        match problem(&value) {
-            Some(message) => Err(self.error(message)),
-            None => Ok(value),
-        }
-    }
-}
-
-fn print_column_from_json(lit: &LitStr) -> Result<PrintColumn> {
-    let fields = JsonFields::new(
-        lit,
-        "printcolumn",
-        &[
-            "name",
-            "type",
-            "jsonPath",
-            "description",
-            "format",
-            "priority",
-        ],
-    )?;
-    let priority = match fields.object.get("priority") {
-        None => None,
-        Some(value) => Some(
-            value
-                .as_i64()
-                .and_then(|p| i32::try_from(p).ok())
-                .ok_or_else(|| {
-                    fields.error(format!(
-                        "\"priority\" in `printcolumn` must be an integer, not {value}"
-                    ))
-                })?,
-        ),
-    };
-    Ok(PrintColumn {
-        name: fields.required("name")?,
-        type_: fields.checked("type", column_type_problem)?,
-        json_path: fields.checked("jsonPath", |p| json_path_problem("jsonPath", p))?,
-        description: fields.string("description")?,
-        format: fields.string("format")?,
-        priority,
-    })
-}
-
-/// Why a scale path is refused: the apiserver wants the replica paths under
-/// `.spec` and `.status`, and the selector under either.
-fn scale_path_problem(key: &str, path: &str) -> Option<String> {
-    let (prefixes, example): (&[&str], _) = match key {
-        "spec_replicas_path" | "specReplicasPath" => (&[".spec."], ".spec.replicas"),
-        "status_replicas_path" | "statusReplicasPath" => (&[".status."], ".status.replicas"),
-        _ => (&[".status.", ".spec."], ".status.selector"),
-    };
-    let under = prefixes
-        .iter()
-        .map(|p| format!("`{}`", p.trim_end_matches('.')))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    (!prefixes.iter().any(|p| path.starts_with(p))).then(|| {
-        format!("`{key}` must be a JSON path under {under}, e.g. \"{example}\", not \"{path}\"")
-    })
-}
-
-fn scale_from_meta(meta: &ParseNestedMeta) -> Result<Scale> {
-    const SCALE_KEYS: &[&str] = &[
-        "spec_replicas_path",
-        "status_replicas_path",
-        "label_selector_path",
-    ];
-    let mut spec = None;
-    let mut status = None;
-    let mut selector = None;
-    meta.parse_nested_meta(|inner| {
-        let key = key_of(&inner)?;
-        let slot = match key.as_str() {
-            "spec_replicas_path" => &mut spec,
-            "status_replicas_path" => &mut status,
-            "label_selector_path" => &mut selector,
-            _ => return Err(unknown_key(&inner, &key, "`scale(...)`", SCALE_KEYS)),
-        };
-        let value = checked_string(&inner, &key, |p| scale_path_problem(&key, p))?;
-        set_once(&inner, &key, slot, value)
-    })?;
-    let missing = |key: &str| {
-        syn::Error::new(
-            meta.path.span(),
-            format!(
-                "`scale(...)` needs `{key}`, e.g. `scale(spec_replicas_path = \".spec.replicas\", status_replicas_path = \".status.replicas\")`"
-            ),
-        )
-    };
-    Ok(Scale {
-        spec_replicas_path: spec.ok_or_else(|| missing("spec_replicas_path"))?,
-        status_replicas_path: status.ok_or_else(|| missing("status_replicas_path"))?,
-        label_selector_path: selector,
-    })
-}
-
-fn scale_from_json(lit: &LitStr) -> Result<Scale> {
-    let fields = JsonFields::new(
-        lit,
-        "scale",
-        &[
-            "specReplicasPath",
-            "statusReplicasPath",
-            "labelSelectorPath",
-        ],
-    )?;
-    let label_selector_path = match fields.string("labelSelectorPath")? {
-        Some(path) => match scale_path_problem("labelSelectorPath", &path) {
-            Some(message) => return Err(fields.error(message)),
-            None => Some(path),
-        },
-        None => None,
-    };
-    Ok(Scale {
-        spec_replicas_path: fields.checked("specReplicasPath", |p| {
-            scale_path_problem("specReplicasPath", p)
-        })?,
-        status_replicas_path: fields.checked("statusReplicasPath", |p| {
-            scale_path_problem("statusReplicasPath", p)
-        })?,
-        label_selector_path,
     })
 }
 

@@ -1,0 +1,95 @@
+//! The root type's `Serialize` and `Deserialize`: `apiVersion` and `kind` are
+//! written on the way out and checked on the way in.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+use super::attrs::KubeAttrs;
+
+/// `Serialize` and `Deserialize` for the root type.
+pub(super) fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
+    let KubeAttrs {
+        root, crates, kind, ..
+    } = attrs;
+    let kube_core = &crates.kube_core;
+    let serde = &crates.serde;
+    let serde_str = quote!(#serde).to_string().replace(' ', "");
+    let spec = &input.ident;
+    let api_version = format!("{}/{}", attrs.group, attrs.version);
+    let root_name = root.to_string();
+    let mismatch =
+        format!("{{field}} {{found:?}} is not {{expected:?}}: this is not a {root_name}");
+
+    let (field_count, serialize_status, wire_status, build_status) = match &attrs.status {
+        Some(status) => (
+            quote!(4 + usize::from(self.status.is_some())),
+            quote! {
+                match &self.status {
+                    Some(status) => object.serialize_field("status", status)?,
+                    None => object.skip_field("status")?,
+                }
+            },
+            quote! {
+                #[serde(default)]
+                status: Option<#status>,
+            },
+            quote!(status: wire.status,),
+        ),
+        None => (quote!(4), quote!(), quote!(), quote!()),
+    };
+
+    quote! {
+        impl #serde::Serialize for #root {
+            fn serialize<S>(&self, serializer: S) -> Result<S::Ok, S::Error>
+            where
+                S: #serde::Serializer,
+            {
+                use #serde::ser::SerializeStruct as _;
+
+                let mut object = serializer.serialize_struct(#root_name, #field_count)?;
+                object.serialize_field("apiVersion", #api_version)?;
+                object.serialize_field("kind", #kind)?;
+                object.serialize_field("metadata", &self.metadata)?;
+                object.serialize_field("spec", &self.spec)?;
+                #serialize_status
+                object.end()
+            }
+        }
+
+        impl<'de> #serde::Deserialize<'de> for #root {
+            fn deserialize<D>(deserializer: D) -> Result<Self, D::Error>
+            where
+                D: #serde::Deserializer<'de>,
+            {
+                #[derive(#serde::Deserialize)]
+                #[serde(crate = #serde_str, rename_all = "camelCase")]
+                struct Wire {
+                    #[serde(default)]
+                    api_version: Option<String>,
+                    #[serde(default)]
+                    kind: Option<String>,
+                    #[serde(default)]
+                    metadata: #kube_core::ObjectMeta,
+                    spec: #spec,
+                    #wire_status
+                }
+
+                let wire = Wire::deserialize(deserializer)?;
+                for (field, found, expected) in [
+                    ("apiVersion", wire.api_version.as_deref(), #api_version),
+                    ("kind", wire.kind.as_deref(), #kind),
+                ] {
+                    if let Some(found) = found.filter(|found| *found != expected) {
+                        return Err(#serde::de::Error::custom(format_args!(#mismatch)));
+                    }
+                }
+                Ok(Self {
+                    metadata: wire.metadata,
+                    spec: wire.spec,
+                    #build_status
+                })
+            }
+        }
+    }
+}
