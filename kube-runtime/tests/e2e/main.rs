@@ -1,0 +1,13 @@
+//! End-to-end tests of kube-runtime against a real kube-apiserver, started by
+//! kube-test on loopback (once for this whole test binary).
+//!
+//! Every test needs the control plane: when it cannot start, the tests fail.
+
+mod common;
+mod controller;
+mod events;
+mod finalizer;
+mod leader_election;
+mod reflector;
+mod wait;
+mod watcher;
