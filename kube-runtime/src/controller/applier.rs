@@ -812,4 +812,55 @@ mod tests {
         assert!(outcomes[0].is_ok());
         assert_eq!(log.names(), ["a"], "nothing started after the stop");
     }
+
+    #[cfg(feature = "metrics")]
+    #[tokio::test(start_paused = true)]
+    async fn metrics_count_reconciles_by_result() {
+        let mut registry = prometheus_client::registry::Registry::default();
+        let metrics = crate::metrics::Metrics::new(&mut registry);
+        let (store, _writer) = listed(&[cm("ok", "1"), cm("bad", "1")]);
+        let (tx, rx) = queue();
+        for name in ["ok", "bad", "missing"] {
+            trigger(&tx, name);
+        }
+        drop(tx);
+        let outcomes: Vec<_> = applier_with(
+            move |obj: Arc<ConfigMap>, _: Arc<()>| {
+                let failed = obj.metadata.name.as_deref() == Some("bad");
+                async move {
+                    sleep(Duration::from_secs(1)).await;
+                    if failed {
+                        Err(Failed)
+                    } else {
+                        Ok(Action::await_change())
+                    }
+                }
+            },
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default(),
+            future::pending(),
+            Instruments {
+                metrics: Some(metrics),
+            },
+        )
+        .collect()
+        .await;
+        assert_eq!(outcomes.len(), 3);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodable");
+        for expected in [
+            "reconciles_total{result=\"success\"} 1",
+            "reconciles_total{result=\"error\"} 1",
+            "reconciles_total{result=\"missing\"} 1",
+            "reconcile_errors_total 1",
+            "reconcile_duration_seconds_count 2",
+            "active_workers 0",
+            "queue_depth 0",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+    }
 }

@@ -17,6 +17,7 @@ use std::{
     convert::Infallible,
     future::Future,
     hash::Hash,
+    hash::{BuildHasher, RandomState},
     pin::Pin,
     task::{Context, Poll},
 };
@@ -39,21 +40,21 @@ pub enum Error<ReadyErr> {
     Readiness(#[source] ReadyErr),
 }
 
-/// One execution, remembering which message it runs for.
+/// One execution, remembering the fingerprint of the message it runs for.
 #[pin_project]
-struct Execution<T, F> {
-    message: Option<T>,
+struct Execution<F> {
+    fingerprint: u64,
     #[pin]
     future: F,
 }
 
-impl<T, F: Future> Future for Execution<T, F> {
-    type Output = (Option<T>, F::Output);
+impl<F: Future> Future for Execution<F> {
+    type Output = (u64, F::Output);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let output = futures::ready!(this.future.poll(cx));
-        Poll::Ready((this.message.take(), output))
+        Poll::Ready((*this.fingerprint, output))
     }
 }
 
@@ -71,9 +72,14 @@ pub(crate) struct Runner<
     #[pin]
     scheduler: Scheduler<T, R>,
     run_msg: MkF,
-    running: FuturesUnordered<Execution<T, F>>,
-    /// The messages of `running`, for the scheduler's hold.
-    in_flight: HashSet<T>,
+    running: FuturesUnordered<Execution<F>>,
+    /// Fingerprints of the messages of `running`, for the scheduler's hold.
+    ///
+    /// Keeping a fingerprint rather than the message saves a copy of every
+    /// message run. Two messages sharing a fingerprint only makes the second
+    /// wait for the first to finish: never two runs of one message at once.
+    in_flight: HashSet<u64>,
+    fingerprints: RandomState,
     max_concurrent_executions: u16,
     /// Work starts only once this completes (e.g. the store is filled).
     #[pin]
@@ -106,6 +112,7 @@ where
             run_msg,
             running: FuturesUnordered::new(),
             in_flight: HashSet::new(),
+            fingerprints: RandomState::new(),
             max_concurrent_executions,
             ready: future::ready(Ok(())).fuse(),
             is_ready: false,
@@ -131,6 +138,7 @@ impl<T, R, F, MkF, Ready, Stop> Runner<T, R, F, MkF, Ready, Stop> {
             run_msg: self.run_msg,
             running: self.running,
             in_flight: self.in_flight,
+            fingerprints: self.fingerprints,
             max_concurrent_executions: self.max_concurrent_executions,
             ready: ready.fuse(),
             is_ready: false,
@@ -151,6 +159,7 @@ impl<T, R, F, MkF, Ready, Stop> Runner<T, R, F, MkF, Ready, Stop> {
             run_msg: self.run_msg,
             running: self.running,
             in_flight: self.in_flight,
+            fingerprints: self.fingerprints,
             max_concurrent_executions: self.max_concurrent_executions,
             ready: self.ready,
             is_ready: self.is_ready,
@@ -211,10 +220,8 @@ where
             *this.stopping = true;
         }
         loop {
-            if let Poll::Ready(Some((message, output))) = this.running.poll_next_unpin(cx) {
-                if let Some(message) = message {
-                    this.in_flight.remove(&message);
-                }
+            if let Poll::Ready(Some((fingerprint, output))) = this.running.poll_next_unpin(cx) {
+                this.in_flight.remove(&fingerprint);
                 return Poll::Ready(Some(Ok(output)));
             }
             if *this.stopping {
@@ -227,10 +234,10 @@ where
             let has_slot = *this.max_concurrent_executions == 0
                 || this.in_flight.len() < usize::from(*this.max_concurrent_executions);
             let next = if has_slot {
-                let in_flight = &*this.in_flight;
+                let (in_flight, fingerprints) = (&*this.in_flight, &*this.fingerprints);
                 this.scheduler
                     .as_mut()
-                    .hold_unless(|message| !in_flight.contains(message))
+                    .hold_unless(|message| !in_flight.contains(&fingerprints.hash_one(message)))
                     .poll_next_unpin(cx)
             } else {
                 // Keep absorbing requests, emitting nothing until a slot frees
@@ -239,10 +246,11 @@ where
             };
             match next {
                 Poll::Ready(Some(message)) => {
+                    let fingerprint = this.fingerprints.hash_one(&message);
                     let future = (this.run_msg)(&message);
-                    this.in_flight.insert(message.clone());
+                    this.in_flight.insert(fingerprint);
                     this.running.push(Execution {
-                        message: Some(message),
+                        fingerprint,
                         future,
                     });
                 }
