@@ -2,17 +2,17 @@
 //!
 //! Operators are built from streams:
 //!
-//! - a [`watcher`] turns list and watch requests into an endless stream of
+//! - a [`watcher`](mod@watcher) turns list and watch requests into an endless stream of
 //!   [`watcher::Event`]s that survives timeouts, disconnects and `410 Gone`;
-//! - a [`reflector`] keeps an in-memory [`reflector::Store`] in step with it;
-//! - the [`scheduler`] merges and delays reconcile requests;
+//! - a [`reflector`](mod@reflector) keeps an in-memory [`reflector::Store`] in step with it;
+//! - the [`scheduler`](mod@scheduler) merges and delays reconcile requests;
 //! - a [`Controller`] ties them together: it watches a resource and what it
 //!   owns, and calls your reconcile function with the latest state of each
 //!   object that needs attention;
 //! - [`WatchStreamExt`] adapts watcher streams: backoff, object extraction,
 //!   predicates.
 //!
-//! Around the controller: [`finalizer`] for cleanup before deletion, [`events`]
+//! Around the controller: [`finalizer`](mod@finalizer) for cleanup before deletion, [`events`]
 //! to tell users what happened, [`wait`] for conditions, and
 //! [`leader_election`] to run one active replica among several.
 

@@ -14,7 +14,7 @@
 //!    bookmarks alike).
 //! 3. When the server ends the watch, it watches again from that version. When the
 //!    version is too old (`410 Gone`), it lists again from scratch, starting over
-//!    with [`Event::Init`]: consumers such as the [`reflector`](crate::reflector)
+//!    with [`Event::Init`]: consumers such as the [`reflector`](mod@crate::reflector)
 //!    replace their whole state at the next [`Event::InitDone`], so nothing missed
 //!    during the gap survives as a ghost.
 //!
