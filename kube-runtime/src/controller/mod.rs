@@ -214,6 +214,13 @@ where
 
     /// A controller for objects arriving on `trigger`, read from `reader`: for
     /// callers who run (and perhaps share) their own reflector.
+    ///
+    /// Each object is reconciled with the state `reader` holds when its
+    /// reconcile starts. A reflector swaps a relist into its store only at
+    /// `InitDone`, after the relisted objects have passed through, so a
+    /// reconcile triggered by one of them may still read the state from before
+    /// the relist. [`Controller::new`] avoids this by requesting relisted
+    /// objects only once its store holds them.
     #[must_use]
     pub fn for_stream(
         trigger: impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
