@@ -85,12 +85,22 @@ func run(opts cliOptions) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
+	// When the parent process is gone, so are the readers of stdout and
+	// stderr. A Go program writing to such a pipe is killed by SIGPIPE,
+	// which would skip the clean stop below; asking for the signal turns
+	// those writes into plain errors instead.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+
 	stop := make(chan string, 2)
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		sig := <-signals
 		stop <- "received " + sig.String()
+		// A second signal means: do not wait for a clean stop.
+		sig = <-signals
+		logf("received %s again, exiting at once", sig)
+		os.Exit(1)
 	}()
 	if opts.exitOnStdinClose {
 		go func() {
