@@ -13,10 +13,10 @@ use std::{
     fs::{self, File},
     io::{self, BufRead, BufReader, Write},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::{Child, Command, ExitStatus, Stdio},
     sync::{Arc, Mutex},
     thread,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use crate::Error;
@@ -34,6 +34,9 @@ const GO_FALLBACK: &str = "/usr/local/go/bin/go";
 const OUTPUT_TAIL_LINES: usize = 40;
 
 const BINARY_PREFIX: &str = "controlplane-";
+
+/// How often a running build says it is still going.
+const HEARTBEAT: Duration = Duration::from_secs(60);
 
 /// How old an unused build must be before it is removed.
 const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
@@ -161,7 +164,7 @@ fn go_build(source_dir: &Path, binary: &Path) -> Result<(), Error> {
         thread::spawn(move || tee_to_stderr(stream, &tail))
     })
     .collect();
-    let status = child.wait().map_err(|source| Error::GoBuildSpawn {
+    let status = wait_with_heartbeat(&mut child).map_err(|source| Error::GoBuildSpawn {
         go: go.clone(),
         dir: source_dir.to_path_buf(),
         source,
@@ -183,6 +186,27 @@ fn go_build(source_dir: &Path, binary: &Path) -> Result<(), Error> {
         path: binary.to_path_buf(),
         source,
     })
+}
+
+/// Waits for `go build`, saying every minute that it is still going: it
+/// prints nothing while compiling, for minutes on a first build.
+fn wait_with_heartbeat(child: &mut Child) -> io::Result<ExitStatus> {
+    let started = Instant::now();
+    let mut next_heartbeat = started + HEARTBEAT;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= next_heartbeat {
+            let minutes = started.elapsed().as_secs() / 60;
+            let _ = writeln!(
+                io::stderr().lock(),
+                "kube-test: still building the control plane ({minutes} min so far)"
+            );
+            next_heartbeat += HEARTBEAT;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// The version of `k8s.io/kubernetes` the Go module requires, e.g. `v1.37.2`.
