@@ -10,9 +10,18 @@ default:
     @just --list
 
 # Run every test: unit tests, and end-to-end tests against a local control plane.
-test:
+test: controlplane
     cargo test --workspace --all-targets --no-fail-fast
     cargo test --workspace --doc
+
+# Build the local control plane (etcd, kube-apiserver, controllers) if its Go sources changed.
+controlplane:
+    cargo run -q -p kube-test --example controlplane -- build
+
+# Run the local control plane in the foreground; prints `export KUBECONFIG=...` once ready.
+# Flags: --state-dir DIR (kept and reused), --port N, --kubeconfig PATH, --v N.
+cluster *FLAGS:
+    cargo run -q -p kube-test --example controlplane -- run {{FLAGS}}
 
 # Formatting, lints and docs, as CI wants them.
 check:
