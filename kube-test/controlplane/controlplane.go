@@ -82,6 +82,10 @@ func start(ctx context.Context, dir stateDir, opts cliOptions, stop <-chan strin
 	}
 
 	etcdURL := "http://" + net.JoinHostPort(loopbackHost, strconv.Itoa(etcdPorts[0]))
+	if err := raiseRevisionFloor(ctx, etcdURL); err != nil {
+		listener.Close()
+		return cp, err
+	}
 	apiserverDone, err := startAPIServer(ctx, dir, etcdURL, listener)
 	if err != nil {
 		listener.Close()
@@ -91,6 +95,10 @@ func start(ctx context.Context, dir stateDir, opts cliOptions, stop <-chan strin
 
 	if err := waitReady(ctx, id, apiserverDone, stop); err != nil {
 		return cp, err
+	}
+	if err := compactHistory(ctx, etcdURL); err != nil {
+		// Only old resource versions stay readable longer; not worth failing.
+		logf("%v", err)
 	}
 	if cp.controllers, err = startControllers(ctx, dir, id); err != nil {
 		return cp, err
