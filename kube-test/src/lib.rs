@@ -8,6 +8,10 @@
 //! modules, with no containers. Pods are accepted but stay `Pending`: there is
 //! no scheduler and no kubelet.
 //!
+//! History behaves as on a cluster that has run a while: etcd starts at
+//! revision 100 and is compacted once the apiserver is ready, so a watch from
+//! an old resource version (such as `"1"`) gets `410 Gone`.
+//!
 //! The apiserver listens on `127.0.0.1` with a self-signed certificate,
 //! authorises with RBAC, and serves the TokenRequest API, so tests can act as
 //! the admin (`system:masters`), as ServiceAccounts (tokens from

@@ -198,6 +198,22 @@ async fn dependent_of_a_deleted_owner_is_garbage_collected() {
 }
 
 #[tokio::test]
+async fn a_watch_from_resource_version_1_has_expired() {
+    let env = TestEnv::start().await.expect("control plane");
+    let raw = Raw::new(env);
+    let ns = raw.new_namespace().await;
+    let (status, event) = raw
+        .get(&format!(
+            "/api/v1/namespaces/{ns}/configmaps?watch=true&resourceVersion=1&timeoutSeconds=10"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{event}");
+    assert_eq!(event["type"], "ERROR", "{event}");
+    assert_eq!(event["object"]["code"], 410, "{event}");
+    assert_eq!(event["object"]["reason"], "Expired", "{event}");
+}
+
+#[tokio::test]
 async fn namespace_deletion_completes() {
     let env = TestEnv::start().await.expect("control plane");
     let raw = Raw::new(env);
