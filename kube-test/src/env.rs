@@ -79,6 +79,8 @@ impl TestEnv {
     /// (removing its temporary files) when this process exits in any way.
     /// The first call may build the Go binary, which takes minutes once.
     /// When starting fails, later calls fail at once with the same cause.
+    ///
+    /// Call it from within a Tokio runtime, as in a `#[tokio::test]`.
     pub async fn start() -> Result<&'static TestEnv, Error> {
         if let Ok(shared) = SHARED.try_lock()
             && let Shared::Started(env) = &*shared
@@ -226,6 +228,10 @@ impl TestEnv {
     /// Stops the control plane gracefully (the first half of
     /// [`restart`](Self::restart)), for tests of what happens while the
     /// apiserver is down. Does nothing if it is already stopped.
+    ///
+    /// The process is asked to stop by closing its stdin, which it treats as
+    /// SIGTERM: controllers, apiserver and etcd shut down in order. It is
+    /// killed if that takes more than 30 seconds.
     pub async fn stop(&self) -> Result<(), Error> {
         self.require_owned("stop")?;
         let _lifecycle = self.lifecycle.lock().await;
