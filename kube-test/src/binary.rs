@@ -51,14 +51,20 @@ const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 ///
 /// This blocks; from async code call it through `spawn_blocking`.
 pub fn controlplane_binary() -> Result<PathBuf, Error> {
-    if let Some(path) = env::var_os(BINARY_ENV).filter(|v| !v.is_empty()) {
-        let path = PathBuf::from(path);
-        if !path.is_file() {
-            return Err(Error::BinaryOverrideMissing { path });
-        }
-        return Ok(path);
+    match binary_override(env::var_os(BINARY_ENV)) {
+        Some(result) => result,
+        None => build_if_needed(Path::new(SOURCE_DIR), &cache_dir()),
     }
-    build_if_needed(Path::new(SOURCE_DIR), &cache_dir())
+}
+
+/// The binary `KUBE_TEST_CONTROLPLANE_BIN` names, if it is set and not empty.
+fn binary_override(value: Option<std::ffi::OsString>) -> Option<Result<PathBuf, Error>> {
+    let path = PathBuf::from(value.filter(|v| !v.is_empty())?);
+    Some(if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::BinaryOverrideMissing { path })
+    })
 }
 
 fn build_if_needed(source_dir: &Path, cache_dir: &Path) -> Result<PathBuf, Error> {
@@ -447,6 +453,37 @@ mod tests {
         assert!(flags.contains(" -X k8s.io/component-base/version.gitMajor=1"));
         assert!(flags.contains(" -X k8s.io/component-base/version.gitMinor=37"));
         assert!(flags.contains(" -X k8s.io/client-go/pkg/version.gitVersion=v1.37.2"));
+    }
+
+    #[test]
+    fn an_override_must_name_a_file() {
+        assert!(binary_override(None).is_none());
+        assert!(binary_override(Some("".into())).is_none());
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("controlplane");
+        fs::write(&file, "").expect("write");
+        let chosen = binary_override(Some(file.clone().into_os_string()));
+        assert_eq!(chosen.and_then(Result::ok), Some(file));
+
+        let missing = dir.path().join("missing");
+        match binary_override(Some(missing.clone().into_os_string())) {
+            Some(Err(Error::BinaryOverrideMissing { path })) => assert_eq!(path, missing),
+            other => panic!("expected BinaryOverrideMissing, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_build_is_reused_while_the_sources_are_unchanged() {
+        let sources = tempfile::tempdir().expect("temp dir");
+        fs::write(sources.path().join("go.mod"), "module x\n").expect("write");
+        let cache = tempfile::tempdir().expect("temp dir");
+        let hash = source_hash(sources.path()).expect("hash");
+        let prebuilt = cache.path().join(format!("{BINARY_PREFIX}{hash:016x}"));
+        fs::write(&prebuilt, "built earlier").expect("write");
+        // No `go` is run: the cached build matches the sources.
+        let found = build_if_needed(sources.path(), cache.path()).expect("cached build");
+        assert_eq!(found, prebuilt);
     }
 
     #[test]

@@ -54,6 +54,14 @@ impl Process {
     /// process creates and removes), and waits until it prints the export
     /// line.
     pub(crate) fn launch(binary: &Path, state_dir: Option<&Path>) -> Result<Launched, Error> {
+        Self::launch_within(binary, state_dir, READY_TIMEOUT)
+    }
+
+    fn launch_within(
+        binary: &Path,
+        state_dir: Option<&Path>,
+        ready_timeout: Duration,
+    ) -> Result<Launched, Error> {
         let mut command = Command::new(binary);
         command.arg("--exit-on-stdin-close");
         if let Some(dir) = state_dir {
@@ -86,7 +94,7 @@ impl Process {
             stderr_reader,
         };
 
-        match ready_rx.recv_timeout(READY_TIMEOUT) {
+        match ready_rx.recv_timeout(ready_timeout) {
             Ok(kubeconfig) => Ok(Launched {
                 process,
                 kubeconfig,
@@ -94,7 +102,7 @@ impl Process {
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 process.kill();
                 Err(Error::NotReady {
-                    timeout: READY_TIMEOUT,
+                    timeout: ready_timeout,
                     stderr_tail: process.stderr_tail(),
                 })
             }
@@ -178,6 +186,16 @@ impl Process {
     }
 }
 
+impl Drop for Process {
+    /// A process that nobody stops any more is killed (a no-op once it has
+    /// exited and been reaped).
+    fn drop(&mut self) {
+        if self.stdin.is_some() {
+            self.kill();
+        }
+    }
+}
+
 /// Sends the kubeconfig path of the export line, then keeps reading so the
 /// process never blocks on a full pipe.
 fn watch_stdout(stdout: impl Read, ready: &mpsc::Sender<PathBuf>) {
@@ -197,5 +215,110 @@ fn record_stderr(stderr: impl Read, tail: &Mutex<VecDeque<String>>) {
         let line = String::from_utf8_lossy(&line).into_owned();
         tracing::info!(target: "kube_test::controlplane", "{line}");
         push_line(tail, line, STDERR_TAIL_LINES);
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// A stand-in for the control plane: a shell script with this body.
+    fn script(dir: &Path, body: &str) -> PathBuf {
+        let path = dir.join("fake-controlplane");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn the_export_line_gives_the_kubeconfig_and_closing_stdin_stops() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = script(
+            dir.path(),
+            "echo starting >&2\necho 'export KUBECONFIG=/state/kubeconfig'\ncat >/dev/null\necho stopped >&2",
+        );
+        let launched =
+            Process::launch_within(&fake, None, Duration::from_secs(30)).expect("launch");
+        assert_eq!(launched.kubeconfig, PathBuf::from("/state/kubeconfig"));
+        let mut process = launched.process;
+        assert!(process.is_running());
+        let tail = Arc::clone(&process.stderr_tail);
+        process.stop().expect("stop");
+        assert_eq!(joined_tail(&tail), "starting\nstopped");
+    }
+
+    #[test]
+    fn exiting_before_ready_reports_status_and_stderr() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = script(dir.path(), "echo 'etcd: no space left' >&2\nexit 3");
+        let error = Process::launch_within(&fake, None, Duration::from_secs(30))
+            .err()
+            .expect("launch fails");
+        match &error {
+            Error::Exited {
+                status,
+                stderr_tail,
+            } => {
+                assert!(status.contains('3'), "{status}");
+                assert!(stderr_tail.contains("etcd: no space left"), "{stderr_tail}");
+            }
+            other => panic!("expected Exited, got {other:?}"),
+        }
+        assert!(error.to_string().contains("etcd: no space left"), "{error}");
+    }
+
+    #[test]
+    fn silence_past_the_timeout_kills_and_reports_stderr() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = script(dir.path(), "echo 'waiting for etcd' >&2\nexec sleep 600");
+        let error = Process::launch_within(&fake, None, Duration::from_millis(500))
+            .err()
+            .expect("launch fails");
+        match &error {
+            Error::NotReady {
+                timeout,
+                stderr_tail,
+            } => {
+                assert_eq!(*timeout, Duration::from_millis(500));
+                assert!(stderr_tail.contains("waiting for etcd"), "{stderr_tail}");
+            }
+            other => panic!("expected NotReady, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_state_dir_is_passed_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Prints its arguments as the kubeconfig path.
+        let fake = script(dir.path(), "echo \"export KUBECONFIG=$*\"\ncat >/dev/null");
+        let launched = Process::launch_within(
+            &fake,
+            Some(Path::new("/some/state")),
+            Duration::from_secs(30),
+        )
+        .expect("launch");
+        assert_eq!(
+            launched.kubeconfig,
+            PathBuf::from("--exit-on-stdin-close --state-dir /some/state")
+        );
+        launched.process.stop().expect("stop");
+    }
+
+    #[test]
+    fn a_missing_binary_is_named() {
+        let error = Process::launch_within(
+            Path::new("/nonexistent/controlplane"),
+            None,
+            Duration::from_secs(1),
+        )
+        .err()
+        .expect("launch fails");
+        assert!(matches!(error, Error::Spawn { .. }), "{error:?}");
+        assert!(
+            error.to_string().contains("/nonexistent/controlplane"),
+            "{error}"
+        );
     }
 }
