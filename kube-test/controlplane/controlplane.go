@@ -28,6 +28,9 @@ type controlPlane struct {
 // returned controlPlane (possibly nil) holds whatever already runs.
 func start(ctx context.Context, dir stateDir, opts cliOptions, stop <-chan string) (*controlPlane, error) {
 	started := time.Now()
+	if err := dir.lock(); err != nil {
+		return nil, err
+	}
 	if err := ensurePKI(dir); err != nil {
 		return nil, fmt.Errorf("preparing certificates in %s: %w", dir.path, err)
 	}
