@@ -160,6 +160,15 @@ pub enum Error {
         timeout: Duration,
     },
 
+    /// The fault proxy could not be set up.
+    #[error("fault proxy: {what}: {reason}")]
+    FaultProxy {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        reason: String,
+    },
+
     /// A blocking task (building or managing the process) panicked or was
     /// cancelled.
     #[error("background task failed: {0}")]

@@ -55,6 +55,7 @@ mod binary;
 mod cluster;
 mod env;
 mod error;
+pub mod faults;
 mod process;
 
 pub use binary::{BINARY_ENV, controlplane_binary};
