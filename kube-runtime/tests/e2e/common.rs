@@ -74,3 +74,43 @@ pub async fn set_value(api: &Api<ConfigMap>, name: &str, value: &str) -> ConfigM
         .await
         .unwrap_or_else(|err| panic!("patching {name}: {err}"))
 }
+
+/// Polls `check` until it finds something, failing the test after
+/// [`DEADLINE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    within(what, async {
+        loop {
+            if let Some(found) = check().await {
+                break found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+}
+
+/// A task aborted when this guard is dropped, so a failing test does not
+/// leave a controller running against the shared control plane.
+pub struct Background(tokio::task::JoinHandle<()>);
+
+impl Background {
+    /// Drives `stream` to its end on a task of its own.
+    pub fn drive<S>(stream: S) -> Self
+    where
+        S: Stream + Send + 'static,
+    {
+        Self(tokio::spawn(
+            stream.for_each(|_| futures::future::ready(())),
+        ))
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

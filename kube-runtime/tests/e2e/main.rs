@@ -5,9 +5,11 @@
 
 mod common;
 mod controller;
+mod convergence;
 mod events;
 mod finalizer;
 mod leader_election;
+mod owned_children;
 mod reflector;
 mod wait;
 mod watcher;
