@@ -1,1 +1,59 @@
-//! Shared helpers for the runnable examples.
+//! Runnable examples for the kube toolkit, each doing one job against a cluster.
+//!
+//! Every example keeps its logic here, in a module with a function that takes a
+//! [`kube::Client`] and returns something a test can check; the programs in
+//! `examples/` are thin `main`s around them, and `tests/examples.rs` runs each
+//! against a real kube-apiserver started by `kube-test`.
+
+pub mod cluster;
+pub mod configmapgen;
+pub mod controller_metrics;
+pub mod crd_api;
+pub mod crd_apply;
+pub mod crd_derive;
+pub mod demo;
+pub mod dynamic_api;
+pub mod dynamic_watcher;
+pub mod event_watcher;
+pub mod leader_election;
+pub mod multi_watcher;
+pub mod node_watcher;
+pub mod output;
+pub mod pod_api;
+pub mod pod_paged;
+pub mod pod_reflector;
+pub mod secret_reflector;
+
+/// Logs to stderr at `default_level` (e.g. `"warn"`), unless `RUST_LOG` says
+/// otherwise.
+pub fn init_tracing(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
