@@ -87,9 +87,9 @@ pub enum Error {
         source: BoxError,
     },
 
-    /// The apiserver sent nothing for longer than the read timeout.
+    /// The apiserver sent nothing for longer than a timeout allows.
     #[error(
-        "{method} {path} on the apiserver at {server} received nothing for {after:?}; the server may be overloaded or the connection dead (the limit is Config::read_timeout)"
+        "{method} {path} on the apiserver at {server} received nothing for {after:?}; the server may be overloaded or the connection dead (the limit is {limit})"
     )]
     Timeout {
         /// The apiserver's URL.
@@ -100,6 +100,8 @@ pub enum Error {
         path: String,
         /// How long the client waited.
         after: Duration,
+        /// Which limit ran out.
+        limit: TimeoutLimit,
     },
 
     /// The configured cluster URL and a request path do not form a valid URL.
@@ -188,6 +190,37 @@ impl Error {
             Error::Api(status) => Some(status),
             _ => None,
         }
+    }
+}
+
+/// Which limit a request ran out of, for [`Error::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutLimit {
+    /// [`Config::read_timeout`](crate::Config::read_timeout): waiting for a
+    /// response or for the next piece of its body.
+    ReadTimeout,
+    /// [`Config::read_timeout`](crate::Config::read_timeout) plus
+    /// [`Config::write_timeout`](crate::Config::write_timeout): sending a
+    /// request body and waiting for the response.
+    ReadAndWriteTimeout,
+    /// A watch's silence: its `timeoutSeconds` (or the apiserver's longest
+    /// default) plus 30 s. A watch that outlives its own server-side timeout is
+    /// taken for a dead connection.
+    WatchIdle,
+}
+
+impl fmt::Display for TimeoutLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutLimit::ReadTimeout => "Config::read_timeout",
+            TimeoutLimit::ReadAndWriteTimeout => {
+                "Config::read_timeout plus Config::write_timeout, as the request had a body"
+            }
+            TimeoutLimit::WatchIdle => {
+                "the watch's timeoutSeconds plus 30 s; the connection was taken for dead"
+            }
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures::{Stream, ready};
 use tokio::time::{Instant, Sleep};
 
-use crate::{Error, Result};
+use crate::{Error, Result, error::TimeoutLimit};
 
 /// What a streamed body's errors name: the server, method and path.
 #[derive(Debug, Clone)]
@@ -22,12 +22,13 @@ pub(crate) struct RequestContext {
 }
 
 impl RequestContext {
-    pub(crate) fn timeout(&self, after: Duration) -> Error {
+    pub(crate) fn timeout(&self, after: Duration, limit: TimeoutLimit) -> Error {
         Error::Timeout {
             server: self.server.clone(),
             method: self.method.clone(),
             path: self.path.clone(),
             after,
+            limit,
         }
     }
 
@@ -48,7 +49,7 @@ type RawBody = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 /// died without closing cannot stall a watch forever.
 pub(crate) struct BodyStream {
     inner: Option<RawBody>,
-    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    idle: Option<(Duration, TimeoutLimit, Pin<Box<Sleep>>)>,
     context: RequestContext,
 }
 
@@ -56,7 +57,7 @@ impl BodyStream {
     /// The body of `response`, failing after `idle_limit` without data.
     pub(crate) fn new(
         response: reqwest::Response,
-        idle_limit: Option<Duration>,
+        idle_limit: Option<(Duration, TimeoutLimit)>,
         context: RequestContext,
     ) -> Self {
         use futures::TryStreamExt;
@@ -67,10 +68,15 @@ impl BodyStream {
         Self::from_chunks(Box::pin(raw), idle_limit, context)
     }
 
-    fn from_chunks(raw: RawBody, idle_limit: Option<Duration>, context: RequestContext) -> Self {
+    fn from_chunks(
+        raw: RawBody,
+        idle_limit: Option<(Duration, TimeoutLimit)>,
+        context: RequestContext,
+    ) -> Self {
         Self {
             inner: Some(raw),
-            idle: idle_limit.map(|limit| (limit, Box::pin(tokio::time::sleep(limit)))),
+            idle: idle_limit
+                .map(|(limit, name)| (limit, name, Box::pin(tokio::time::sleep(limit)))),
             context,
         }
     }
@@ -86,7 +92,7 @@ impl Stream for BodyStream {
         };
         match inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
-                if let Some((limit, sleep)) = this.idle.as_mut() {
+                if let Some((limit, _, sleep)) = this.idle.as_mut() {
                     sleep.as_mut().reset(Instant::now() + *limit);
                 }
                 Poll::Ready(Some(Ok(chunk)))
@@ -100,17 +106,17 @@ impl Stream for BodyStream {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                let Some((limit, sleep)) = this.idle.as_mut() else {
+                let Some((limit, name, sleep)) = this.idle.as_mut() else {
                     return Poll::Pending;
                 };
                 ready!(sleep.as_mut().poll(cx));
-                let limit = *limit;
+                let (limit, name) = (*limit, *name);
                 this.inner = None;
                 tracing::warn!(
                     path = %this.context.path,
                     "no data on the stream for {limit:?}; closing it as dead"
                 );
-                Poll::Ready(Some(Err(this.context.timeout(limit))))
+                Poll::Ready(Some(Err(this.context.timeout(limit, name))))
             }
         }
     }
@@ -132,8 +138,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_stream_times_out_after_the_idle_limit() {
         let chunks = stream::iter([Ok(Bytes::from_static(b"a"))]).chain(stream::pending());
-        let mut body =
-            BodyStream::from_chunks(Box::pin(chunks), Some(Duration::from_secs(40)), context());
+        let mut body = BodyStream::from_chunks(
+            Box::pin(chunks),
+            Some((Duration::from_secs(40), TimeoutLimit::WatchIdle)),
+            context(),
+        );
         let started = Instant::now();
         assert!(matches!(body.next().await, Some(Ok(_))));
         match body.next().await {
@@ -157,8 +166,11 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Some((Ok(Bytes::from_static(b"x")), n + 1))
         });
-        let body =
-            BodyStream::from_chunks(Box::pin(chunks), Some(Duration::from_secs(40)), context());
+        let body = BodyStream::from_chunks(
+            Box::pin(chunks),
+            Some((Duration::from_secs(40), TimeoutLimit::WatchIdle)),
+            context(),
+        );
         let chunks: Vec<_> = body.collect().await;
         assert_eq!(chunks.len(), 5);
         assert!(

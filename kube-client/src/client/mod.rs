@@ -12,11 +12,15 @@
 //! - adds the `Authorization` header from the configured credentials (and, after a
 //!   `401`, refreshes them and tries once more), impersonation headers, and the
 //!   configured extra headers;
-//! - retries reads on `429`, `503` and broken connections, and any request on `429`
-//!   or when no connection could be opened, with exponential backoff and jitter,
-//!   following `Retry-After` (three attempts, thirty seconds at most);
-//! - bounds ordinary requests by the configured read timeout, and watches by the
-//!   server-side `timeoutSeconds` they ask for plus a margin;
+//! - retries reads on `429`, `503`, broken connections and bodies that break off,
+//!   and any request on `429`, on `503` with `Retry-After`, or when no
+//!   connection could be opened — never a write whose outcome is unknown — with
+//!   exponential backoff and jitter, following `Retry-After` (five attempts
+//!   within thirty seconds at most; see the `retry` module);
+//! - bounds ordinary requests by the configured read timeout (no response, or no
+//!   data in the body, for that long), and watches by the server-side
+//!   `timeoutSeconds` they ask for plus a margin, so a dead connection is noticed
+//!   even when neither TCP nor HTTP/2 keepalives report it;
 //! - opens one `tracing` span per request, with its method, path and status.
 
 mod auth;
@@ -32,7 +36,10 @@ pub use tls::Error as RustlsTlsError;
 
 use std::{
     fmt,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -53,10 +60,13 @@ use tracing::Instrument;
 
 use self::{
     body::{BodyStream, RequestContext},
-    retry::{Failure, RetryPolicy},
+    retry::{Failure, Outcome, RetryPolicy},
     watch::EventStream,
 };
-use crate::{Config, Error, Result, error::DiscoveryError};
+use crate::{
+    Config, Error, Result,
+    error::{DiscoveryError, TimeoutLimit},
+};
 
 /// The `User-Agent` of every request.
 const USER_AGENT: &str = concat!("kube/", env!("CARGO_PKG_VERSION"));
@@ -64,6 +74,11 @@ const USER_AGENT: &str = concat!("kube/", env!("CARGO_PKG_VERSION"));
 /// How much longer than the server's own `timeoutSeconds` a watch may stay silent
 /// before the client takes the connection for dead.
 const WATCH_IDLE_MARGIN: Duration = Duration::from_secs(30);
+
+/// The longest a watch without `timeoutSeconds` lasts: the apiserver ends it
+/// after a random time between one and two `--min-request-timeout`s (30 minutes
+/// by default).
+const SERVER_DEFAULT_WATCH_TIMEOUT_MAX: Duration = Duration::from_secs(3600);
 
 /// A client for one Kubernetes apiserver.
 ///
@@ -113,6 +128,57 @@ impl fmt::Debug for Client {
             .field("default_namespace", &self.inner.default_namespace)
             .field("read_timeout", &self.inner.read_timeout)
             .finish_non_exhaustive()
+    }
+}
+
+/// What a caller wants of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The whole body, read within the attempt (so a body that breaks off can
+    /// be retried).
+    WholeBody,
+    /// The body of a successful response as a stream (failed responses are
+    /// still read whole).
+    Stream,
+}
+
+/// A response as the caller wanted it.
+enum Answer {
+    Whole { status: StatusCode, body: Vec<u8> },
+    Streaming(reqwest::Response),
+}
+
+impl Answer {
+    fn status(&self) -> StatusCode {
+        match self {
+            Answer::Whole { status, .. } => *status,
+            Answer::Streaming(response) => response.status(),
+        }
+    }
+}
+
+/// One request, as every attempt at it sends it.
+struct Exchange<'a> {
+    url: &'a reqwest::Url,
+    headers: &'a HeaderMap,
+    body: Bytes,
+    context: &'a RequestContext,
+    want: Want,
+    /// Credentials are refreshed after a `401` once per request.
+    refreshed_credentials: AtomicBool,
+}
+
+/// An attempt that failed before there was a response to hand back.
+fn failed(
+    failure: Failure,
+    retry_after: Option<Duration>,
+    error: Error,
+) -> Outcome<Result<Answer>> {
+    Outcome::Failed {
+        failure,
+        retry_after,
+        reason: error.to_string(),
+        result: Err(error),
     }
 }
 
@@ -239,7 +305,8 @@ impl Client {
     /// when the server closes the watch (after `timeoutSeconds`), and yields an
     /// error then ends when the connection fails, a line is not a valid event, the
     /// body stops mid-event, or nothing arrives for 30 s longer than the requested
-    /// `timeoutSeconds`.
+    /// `timeoutSeconds` (60 minutes and 30 s without it: the longest watch the
+    /// apiserver grants by default).
     pub async fn request_events<T>(
         &self,
         request: http::Request<Vec<u8>>,
@@ -247,20 +314,21 @@ impl Client {
     where
         T: Clone + DeserializeOwned,
     {
-        let idle = server_timeout(request.uri()).map(|t| t + WATCH_IDLE_MARGIN);
-        let body = self.open_stream(request, idle).await?;
+        let idle = watch_idle_limit(request.uri());
+        let body = self
+            .open_stream(request, Some((idle, TimeoutLimit::WatchIdle)))
+            .await?;
         Ok(EventStream::new(body))
     }
 
     /// Sends a request and reads the whole body of a successful response.
     async fn request_bytes(&self, request: http::Request<Vec<u8>>) -> Result<Vec<u8>> {
-        let (mut response, context) = self.send(request).await?;
-        let status = response.status();
-        let body = self.read_body(&mut response, &context).await?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(api_error(status, &body))
+        let (answer, _context) = self.send(request, Want::WholeBody).await?;
+        match answer {
+            Answer::Whole { status, body } if status.is_success() => Ok(body),
+            Answer::Whole { status, body } => Err(api_error(status, &body)),
+            // Not asked for: a whole body was wanted.
+            Answer::Streaming(response) => Err(api_error(response.status(), &[])),
         }
     }
 
@@ -268,15 +336,13 @@ impl Client {
     async fn open_stream(
         &self,
         request: http::Request<Vec<u8>>,
-        idle_limit: Option<Duration>,
+        idle_limit: Option<(Duration, TimeoutLimit)>,
     ) -> Result<BodyStream> {
-        let (mut response, context) = self.send(request).await?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = self.read_body(&mut response, &context).await?;
-            return Err(api_error(status, &body));
+        let (answer, context) = self.send(request, Want::Stream).await?;
+        match answer {
+            Answer::Streaming(response) => Ok(BodyStream::new(response, idle_limit, context)),
+            Answer::Whole { status, body } => Err(api_error(status, &body)),
         }
-        Ok(BodyStream::new(response, idle_limit, context))
     }
 
     /// Reads a whole body, failing when no data arrives for the read timeout.
@@ -284,18 +350,21 @@ impl Client {
         &self,
         response: &mut reqwest::Response,
         context: &RequestContext,
-    ) -> Result<Vec<u8>> {
+    ) -> std::result::Result<Vec<u8>, (Failure, Error)> {
         let capacity = response.content_length().unwrap_or(0).min(64 << 20);
         let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
         loop {
             let next = response.chunk();
             let chunk = match self.inner.read_timeout {
-                Some(limit) => tokio::time::timeout(limit, next)
-                    .await
-                    .map_err(|_| context.timeout(limit))?,
+                Some(limit) => tokio::time::timeout(limit, next).await.map_err(|_| {
+                    (
+                        Failure::Timeout,
+                        context.timeout(limit, TimeoutLimit::ReadTimeout),
+                    )
+                })?,
                 None => next.await,
             };
-            match chunk.map_err(|e| context.transport(e))? {
+            match chunk.map_err(|e| self.classify(e, context))? {
                 Some(chunk) => body.extend_from_slice(&chunk),
                 None => return Ok(body),
             }
@@ -303,11 +372,13 @@ impl Client {
     }
 
     /// Sends a request, with credentials, extra headers and retries, and returns
-    /// the response once its headers arrived.
+    /// the response once its headers arrived (and, if wanted, its whole body, or
+    /// any failed response's body).
     async fn send(
         &self,
         request: http::Request<Vec<u8>>,
-    ) -> Result<(reqwest::Response, RequestContext)> {
+        want: Want,
+    ) -> Result<(Answer, RequestContext)> {
         let (parts, body) = request.into_parts();
         let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let url_text = format!("{}{}", self.inner.server, path_and_query);
@@ -327,89 +398,110 @@ impl Client {
             http.status_code = tracing::field::Empty,
         );
         let body = Bytes::from(body);
-        let response = self
-            .send_with_retries(&parts.method, &url, &parts.headers, body, &context)
-            .instrument(span.clone())
-            .await;
-        match &response {
-            Ok(response) => {
-                span.record("http.status_code", response.status().as_u16());
+        let exchange = Exchange {
+            url: &url,
+            headers: &parts.headers,
+            body,
+            context: &context,
+            want,
+            refreshed_credentials: AtomicBool::new(false),
+        };
+        let answer = retry::run(
+            &self.inner.retry,
+            &context.method,
+            &context.path,
+            |_attempt| self.attempt(&exchange),
+        )
+        .instrument(span.clone())
+        .await;
+        match &answer {
+            Ok(answer) => {
+                span.record("http.status_code", answer.status().as_u16());
             }
             Err(error) => {
                 span.in_scope(|| tracing::debug!(%error, "request failed"));
             }
         }
-        Ok((response?, context))
+        Ok((answer?, context))
     }
 
-    async fn send_with_retries(
-        &self,
-        method: &Method,
-        url: &reqwest::Url,
-        headers: &HeaderMap,
-        body: Bytes,
-        context: &RequestContext,
-    ) -> Result<reqwest::Response> {
-        let started = tokio::time::Instant::now();
-        let mut attempt = 0;
-        let mut refreshed_credentials = false;
-        loop {
-            attempt += 1;
-            let request = self.prepare(method, url, headers, body.clone()).await?;
-            let sent = self.inner.http.current()?.execute(request);
-            let outcome = match self.inner.header_timeout {
+    /// One attempt at an exchange (two when the credentials had expired).
+    async fn attempt(&self, exchange: &Exchange<'_>) -> Outcome<Result<Answer>> {
+        let context = exchange.context;
+        let method = &context.method;
+        // Waiting for the headers is reading; sending a body is writing.
+        let header_timeout = if exchange.body.is_empty() {
+            self.inner.read_timeout
+        } else {
+            self.inner.header_timeout
+        };
+        let mut response = loop {
+            let request = match self
+                .prepare(
+                    method,
+                    exchange.url,
+                    exchange.headers,
+                    exchange.body.clone(),
+                )
+                .await
+            {
+                Ok(request) => request,
+                Err(error) => return Outcome::Done(Err(error)),
+            };
+            let client = match self.inner.http.current() {
+                Ok(client) => client,
+                Err(error) => return Outcome::Done(Err(error)),
+            };
+            let sent = client.execute(request);
+            let outcome = match header_timeout {
                 Some(limit) => match tokio::time::timeout(limit, sent).await {
                     Ok(result) => result.map_err(|e| self.classify(e, context)),
-                    Err(_) => Err((Failure::Timeout, context.timeout(limit))),
+                    Err(_) => {
+                        let limit_name = if exchange.body.is_empty() {
+                            TimeoutLimit::ReadTimeout
+                        } else {
+                            TimeoutLimit::ReadAndWriteTimeout
+                        };
+                        Err((Failure::Timeout, context.timeout(limit, limit_name)))
+                    }
                 },
                 None => sent.await.map_err(|e| self.classify(e, context)),
             };
-            let (failure, server_wait, result) = match outcome {
-                Ok(response) => {
-                    let status = response.status();
-                    if status == StatusCode::UNAUTHORIZED && !refreshed_credentials {
-                        // Expired tokens are refreshed once; the server refused the
-                        // request before acting on it, so any verb may be resent.
-                        refreshed_credentials = true;
-                        self.inner.credentials.invalidate();
-                        tracing::debug!("401 Unauthorized: refreshing credentials and retrying");
-                        attempt -= 1;
-                        continue;
-                    }
-                    if status.is_success() {
-                        return Ok(response);
-                    }
-                    let wait = retry::retry_after(response.headers());
-                    (Failure::Status(status), wait, Ok(response))
-                }
-                Err((failure, error)) => (failure, None, Err(error)),
+            let response = match outcome {
+                Ok(response) => response,
+                Err((failure, error)) => return failed(failure, None, error),
             };
-            if !retry::is_retryable(method, failure) {
-                return result;
+            if response.status() == StatusCode::UNAUTHORIZED
+                && !exchange.refreshed_credentials.swap(true, Ordering::Relaxed)
+            {
+                // Expired tokens are refreshed once; the server refused the
+                // request before acting on it, so any verb may be resent.
+                self.inner.credentials.invalidate();
+                tracing::debug!("401 Unauthorized: refreshing credentials and retrying");
+                continue;
             }
-            let Some(delay) = self
-                .inner
-                .retry
-                .delay(attempt, started.elapsed(), server_wait)
-            else {
-                return result;
-            };
-            match &result {
-                Ok(response) => tracing::warn!(
-                    status = response.status().as_u16(),
-                    attempt,
-                    "{method} {} answered {}; retrying in {delay:?}",
-                    context.path,
-                    response.status()
-                ),
-                Err(error) => tracing::warn!(
-                    attempt,
-                    "{method} {} failed: {error}; retrying in {delay:?}",
-                    context.path
-                ),
-            }
-            drop(result);
-            tokio::time::sleep(delay).await;
+            break response;
+        };
+
+        let status = response.status();
+        if status.is_success() && exchange.want == Want::Stream {
+            return Outcome::Done(Ok(Answer::Streaming(response)));
+        }
+        let retry_after = retry::retry_after(response.headers());
+        let body = match self.read_body(&mut response, context).await {
+            Ok(body) => body,
+            // The body broke off: for a read this is worth another attempt.
+            Err((failure, error)) => return failed(failure, None, error),
+        };
+        let answer = Answer::Whole { status, body };
+        if status.is_success() {
+            return Outcome::Done(Ok(answer));
+        }
+        Outcome::Failed {
+            failure: Failure::Status(status),
+            retry_after,
+            reason: format!("answered {status}"),
+            result: Ok(answer),
         }
     }
 
@@ -461,7 +553,7 @@ impl Client {
         if error.is_connect() {
             let source: crate::error::BoxError = Box::new(error.without_url());
             if is_tls_failure(source.as_ref()) {
-                return (Failure::Connect, Error::Tls { server, source });
+                return (Failure::Tls, Error::Tls { server, source });
             }
             return (Failure::Connect, Error::Connect { server, source });
         }
@@ -552,7 +644,12 @@ impl HttpSettings {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
+            // A peer that vanished (no FIN, no RST) is noticed within about a
+            // minute: 30 s idle, then three probes 10 s apart. HTTP/2 pings
+            // (the apiserver speaks HTTP/2) notice it within 45 s.
             .tcp_keepalive(Duration::from_secs(30))
+            .tcp_keepalive_interval(Duration::from_secs(10))
+            .tcp_keepalive_retries(3)
             .http2_keep_alive_interval(Duration::from_secs(30))
             .http2_keep_alive_timeout(Duration::from_secs(15))
             .http2_keep_alive_while_idle(true);
@@ -722,6 +819,15 @@ fn api_error(status: StatusCode, body: &[u8]) -> Error {
     Error::Api(Box::new(crate::error::status_from_body(status, body)))
 }
 
+/// How long a watch may stay silent before the connection is taken for dead:
+/// the `timeoutSeconds` it asks the server for (or else the longest timeout the
+/// apiserver picks by default), plus a margin.
+fn watch_idle_limit(uri: &http::Uri) -> Duration {
+    server_timeout(uri)
+        .unwrap_or(SERVER_DEFAULT_WATCH_TIMEOUT_MAX)
+        .saturating_add(WATCH_IDLE_MARGIN)
+}
+
 /// The `timeoutSeconds` a watch request asks the server for.
 fn server_timeout(uri: &http::Uri) -> Option<Duration> {
     let query = uri.query()?;
@@ -807,7 +913,6 @@ mod tests {
     async fn a_refused_connection_names_the_server_after_bounded_retries() {
         let url = format!("http://127.0.0.1:{}", closed_port());
         let client = Client::try_from(test_config(&url)).expect("client");
-        let started = std::time::Instant::now();
         let err = client
             .apiserver_version()
             .await
@@ -816,10 +921,6 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains(&url), "{text}");
         assert!(text.contains("check the cluster's server URL"), "{text}");
-        // Three attempts with jittered waits of 100-200 ms and 200-400 ms.
-        let elapsed = started.elapsed();
-        assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
-        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     }
 
     #[test]
@@ -886,6 +987,20 @@ mod tests {
         assert_eq!(server_timeout(&uri), Some(Duration::from_secs(290)));
         let uri: http::Uri = "/api/v1/pods?watch=true".parse().expect("uri");
         assert_eq!(server_timeout(&uri), None);
+    }
+
+    #[test]
+    fn silent_watches_are_dead_after_their_timeout_and_a_margin() {
+        let uri: http::Uri = "/api/v1/pods?watch=true&timeoutSeconds=290"
+            .parse()
+            .expect("uri");
+        assert_eq!(watch_idle_limit(&uri), Duration::from_secs(320));
+        let uri: http::Uri = "/api/v1/pods?watch=true".parse().expect("uri");
+        assert_eq!(
+            watch_idle_limit(&uri),
+            Duration::from_secs(3630),
+            "without timeoutSeconds the apiserver's longest default applies"
+        );
     }
 
     #[test]

@@ -4,16 +4,25 @@
 //!
 //! - a connection that could not be opened sent nothing, so any request may be
 //!   retried;
-//! - `429 Too Many Requests` is answered before the server acts, so any request may
-//!   be retried;
-//! - `503 Service Unavailable`, a connection that broke after the request went out,
-//!   and a response that never came are ambiguous: only reads (`GET`, `HEAD`), which
-//!   change nothing, are retried.
+//! - `429 Too Many Requests` is answered before the server acts (priority and
+//!   fairness, max-in-flight limits, a shutting-down apiserver), so any request
+//!   may be retried;
+//! - `503 Service Unavailable` with `Retry-After` is the server asking to come
+//!   back later, so any request may be retried; without `Retry-After` only
+//!   reads are;
+//! - other `5xx` answers, a connection that broke after the request went out,
+//!   and a response that never came are ambiguous: the server may have acted.
+//!   Only reads (`GET`, `HEAD`), which change nothing, are retried — other `5xx`
+//!   only when the server sent `Retry-After`. A create whose outcome is unknown
+//!   is never sent again: the caller decides (say, by reading the object).
 //!
-//! Waits grow exponentially with random jitter, follow the server's `Retry-After`
-//! when it sends one, and stop after a few attempts or once the time budget is spent.
+//! Waits grow exponentially with random jitter and follow the server's
+//! `Retry-After` when it sends one. Retrying stops after
+//! [`RetryPolicy::max_attempts`] attempts, or when the next wait would end after
+//! the time budget; the last failure is then returned.
 
 use std::{
+    future::Future,
     hash::{BuildHasher, Hasher},
     time::Duration,
 };
@@ -31,6 +40,8 @@ pub(crate) enum Failure {
     Transport,
     /// No response arrived in time.
     Timeout,
+    /// The TLS handshake failed: trying again cannot help.
+    Tls,
 }
 
 /// The retry limits of a client.
@@ -38,7 +49,8 @@ pub(crate) enum Failure {
 pub(crate) struct RetryPolicy {
     /// Attempts in total, the first included.
     pub(crate) max_attempts: u32,
-    /// No retry starts once this much time has passed since the first attempt.
+    /// No retry is started that would begin later than this after the first
+    /// attempt.
     pub(crate) budget: Duration,
     /// The wait before the first retry, doubled for each further one.
     pub(crate) base_delay: Duration,
@@ -49,7 +61,7 @@ pub(crate) struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: 3,
+            max_attempts: 5,
             budget: Duration::from_secs(30),
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
@@ -62,14 +74,17 @@ pub(crate) fn is_read(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD
 }
 
-/// Whether a failure may be retried for a request with this method.
-pub(crate) fn is_retryable(method: &Method, failure: Failure) -> bool {
+/// Whether a failure may be retried for a request with this method, given
+/// whether the server asked to retry after a while.
+pub(crate) fn is_retryable(method: &Method, failure: Failure, retry_after: bool) -> bool {
     match failure {
         Failure::Connect => true,
         Failure::Status(StatusCode::TOO_MANY_REQUESTS) => true,
-        Failure::Status(StatusCode::SERVICE_UNAVAILABLE) => is_read(method),
+        Failure::Status(StatusCode::SERVICE_UNAVAILABLE) => retry_after || is_read(method),
+        Failure::Status(status) if status.is_server_error() => retry_after && is_read(method),
         Failure::Status(_) => false,
         Failure::Transport | Failure::Timeout => is_read(method),
+        Failure::Tls => false,
     }
 }
 
@@ -117,9 +132,75 @@ fn jittered(wait: Duration) -> Duration {
     wait.mul_f64(fraction)
 }
 
+/// What one attempt came to.
+pub(crate) enum Outcome<T> {
+    /// The answer for the caller, whatever it is.
+    Done(T),
+    /// A failure that a retry might overcome; `result` is what the caller gets
+    /// when it is not retried.
+    Failed {
+        failure: Failure,
+        /// The wait the server asked for.
+        retry_after: Option<Duration>,
+        /// What went wrong, for the log.
+        reason: String,
+        result: T,
+    },
+}
+
+/// Runs `attempt` (given the attempt number, from 1) until it is done, or its
+/// failure may not or need not be retried any more.
+pub(crate) async fn run<T, F, Fut>(
+    policy: &RetryPolicy,
+    method: &Method,
+    path: &str,
+    attempt: F,
+) -> T
+where
+    F: Fn(u32) -> Fut,
+    Fut: Future<Output = Outcome<T>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut number = 0;
+    loop {
+        number += 1;
+        let (failure, retry_after, reason, result) = match attempt(number).await {
+            Outcome::Done(result) => return result,
+            Outcome::Failed {
+                failure,
+                retry_after,
+                reason,
+                result,
+            } => (failure, retry_after, reason, result),
+        };
+        if !is_retryable(method, failure, retry_after.is_some()) {
+            return result;
+        }
+        let Some(delay) = policy.delay(number, started.elapsed(), retry_after) else {
+            tracing::debug!(
+                attempt = number,
+                "{method} {path}: {reason}; not retrying (attempts or time budget used up)"
+            );
+            return result;
+        };
+        tracing::warn!(
+            attempt = number,
+            "{method} {path}: {reason}; retrying in {delay:?}"
+        );
+        drop(result);
+        tokio::time::sleep(delay).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
+
+    fn status(code: u16) -> Failure {
+        Failure::Status(StatusCode::from_u16(code).expect("valid code"))
+    }
 
     #[test]
     fn reads_retry_on_every_transient_failure() {
@@ -127,39 +208,48 @@ mod tests {
             Failure::Connect,
             Failure::Transport,
             Failure::Timeout,
-            Failure::Status(StatusCode::TOO_MANY_REQUESTS),
-            Failure::Status(StatusCode::SERVICE_UNAVAILABLE),
+            status(429),
+            status(503),
         ] {
-            assert!(is_retryable(&Method::GET, failure), "{failure:?}");
+            assert!(is_retryable(&Method::GET, failure, false), "{failure:?}");
         }
     }
 
     #[test]
     fn writes_retry_only_when_nothing_was_done() {
         for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
-            assert!(is_retryable(&method, Failure::Connect), "{method}");
-            assert!(
-                is_retryable(&method, Failure::Status(StatusCode::TOO_MANY_REQUESTS)),
-                "{method}"
-            );
+            assert!(is_retryable(&method, Failure::Connect, false), "{method}");
+            assert!(is_retryable(&method, status(429), false), "{method}");
+            assert!(is_retryable(&method, status(503), true), "{method}");
             for ambiguous in [
                 Failure::Transport,
                 Failure::Timeout,
-                Failure::Status(StatusCode::SERVICE_UNAVAILABLE),
+                status(503),
+                status(500),
             ] {
-                assert!(!is_retryable(&method, ambiguous), "{method} {ambiguous:?}");
+                assert!(
+                    !is_retryable(&method, ambiguous, false),
+                    "{method} {ambiguous:?}"
+                );
+            }
+            for processed_maybe in [status(500), status(502), status(504)] {
+                assert!(
+                    !is_retryable(&method, processed_maybe, true),
+                    "{method} {processed_maybe:?} with Retry-After"
+                );
             }
         }
     }
 
     #[test]
-    fn client_errors_are_never_retried() {
-        for code in [400, 401, 403, 404, 409, 410, 422, 500, 502, 504] {
-            let status = StatusCode::from_u16(code).expect("valid code");
-            assert!(
-                !is_retryable(&Method::GET, Failure::Status(status)),
-                "{code}"
-            );
+    fn client_errors_are_never_retried_and_server_errors_only_when_asked() {
+        for code in [400, 401, 403, 404, 409, 410, 422] {
+            assert!(!is_retryable(&Method::GET, status(code), false), "{code}");
+            assert!(!is_retryable(&Method::GET, status(code), true), "{code}");
+        }
+        for code in [500, 502, 504] {
+            assert!(!is_retryable(&Method::GET, status(code), false), "{code}");
+            assert!(is_retryable(&Method::GET, status(code), true), "{code}");
         }
     }
 
@@ -167,17 +257,15 @@ mod tests {
     fn delays_grow_with_jitter_and_stop_after_the_last_attempt() {
         let policy = RetryPolicy::default();
         let zero = Duration::ZERO;
-        let first = policy.delay(1, zero, None).expect("first retry");
-        assert!(
-            first >= Duration::from_millis(100) && first <= Duration::from_millis(200),
-            "{first:?}"
-        );
-        let second = policy.delay(2, zero, None).expect("second retry");
-        assert!(
-            second >= Duration::from_millis(200) && second <= Duration::from_millis(400),
-            "{second:?}"
-        );
-        assert_eq!(policy.delay(3, zero, None), None);
+        let expected_ms = [(100, 200), (200, 400), (400, 800), (800, 1600)];
+        for (attempt, (low, high)) in (1..).zip(expected_ms) {
+            let delay = policy.delay(attempt, zero, None).expect("a retry");
+            assert!(
+                delay >= Duration::from_millis(low) && delay <= Duration::from_millis(high),
+                "attempt {attempt}: {delay:?}"
+            );
+        }
+        assert_eq!(policy.delay(policy.max_attempts, zero, None), None);
     }
 
     #[test]
@@ -202,6 +290,11 @@ mod tests {
             None,
             "waiting would overrun the budget"
         );
+        assert_eq!(
+            policy.delay(1, Duration::ZERO, Some(Duration::from_secs(3600))),
+            None,
+            "an hour is beyond any budget"
+        );
         assert_eq!(policy.delay(1, Duration::from_secs(31), None), None);
     }
 
@@ -216,5 +309,122 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
         );
         assert_eq!(retry_after(&headers), None);
+    }
+
+    /// Attempts that fail as scripted, then succeed; records when each began.
+    struct Script {
+        failures: Vec<(Failure, Option<Duration>)>,
+        started_at: Mutex<Vec<Duration>>,
+        origin: tokio::time::Instant,
+    }
+
+    impl Script {
+        fn new(failures: Vec<(Failure, Option<Duration>)>) -> Self {
+            Self {
+                failures,
+                started_at: Mutex::new(Vec::new()),
+                origin: tokio::time::Instant::now(),
+            }
+        }
+
+        async fn attempt(&self, number: u32) -> Outcome<Result<u32, Failure>> {
+            self.started_at
+                .lock()
+                .expect("lock")
+                .push(self.origin.elapsed());
+            match self.failures.get(number as usize - 1) {
+                None => Outcome::Done(Ok(number)),
+                Some(&(failure, retry_after)) => Outcome::Failed {
+                    failure,
+                    retry_after,
+                    reason: format!("{failure:?}"),
+                    result: Err(failure),
+                },
+            }
+        }
+
+        async fn run(&self, method: Method) -> Result<u32, Failure> {
+            run(&RetryPolicy::default(), &method, "/x", |n| self.attempt(n)).await
+        }
+
+        fn starts(&self) -> Vec<Duration> {
+            self.started_at.lock().expect("lock").clone()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_waits_as_long_as_retry_after_says() {
+        let script = Script::new(vec![(status(429), Some(Duration::from_secs(2)))]);
+        assert_eq!(script.run(Method::POST).await, Ok(2));
+        assert_eq!(script.starts(), [Duration::ZERO, Duration::from_secs(2)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_503s_then_success_back_off_exponentially() {
+        let script = Script::new(vec![(status(503), None), (status(503), None)]);
+        assert_eq!(script.run(Method::GET).await, Ok(3));
+        let starts = script.starts();
+        let first_wait = starts[1] - starts[0];
+        let second_wait = starts[2] - starts[1];
+        assert!(
+            first_wait >= Duration::from_millis(100) && first_wait <= Duration::from_millis(200),
+            "{first_wait:?}"
+        );
+        assert!(
+            second_wait >= Duration::from_millis(200) && second_wait <= Duration::from_millis(400),
+            "{second_wait:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_create_whose_outcome_is_unknown_is_sent_once() {
+        for failure in [
+            Failure::Transport,
+            Failure::Timeout,
+            status(500),
+            status(503),
+        ] {
+            let script = Script::new(vec![(failure, None)]);
+            assert_eq!(script.run(Method::POST).await, Err(failure));
+            assert_eq!(script.starts().len(), 1, "{failure:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_create_that_never_connected_is_retried() {
+        let script = Script::new(vec![(Failure::Connect, None), (Failure::Connect, None)]);
+        assert_eq!(script.run(Method::POST).await, Ok(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempts_are_bounded() {
+        let script = Script::new(vec![(status(503), None); 20]);
+        assert_eq!(script.run(Method::GET).await, Err(status(503)));
+        let starts = script.starts();
+        assert_eq!(starts.len(), 5);
+        // Four jittered waits: at least 1.5 s and at most 3 s in all.
+        let total = starts[4];
+        assert!(
+            total >= Duration::from_millis(1500) && total <= Duration::from_secs(3),
+            "{total:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_beyond_the_budget_returns_the_failure_at_once() {
+        let script = Script::new(vec![(status(429), Some(Duration::from_secs(120)))]);
+        assert_eq!(script.run(Method::GET).await, Err(status(429)));
+        assert_eq!(script.starts(), [Duration::ZERO]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_ends_a_run_of_long_retry_afters() {
+        let script = Script::new(vec![(status(429), Some(Duration::from_secs(12))); 10]);
+        assert_eq!(script.run(Method::GET).await, Err(status(429)));
+        // 0 s, 12 s, 24 s; a retry at 36 s would overrun the 30 s budget.
+        assert_eq!(
+            script.starts(),
+            [0, 12, 24].map(Duration::from_secs).to_vec()
+        );
     }
 }
