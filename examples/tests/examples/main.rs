@@ -1,0 +1,11 @@
+//! Every example, run against a real kube-apiserver started by kube-test
+//! (once for this whole test binary). When the control plane cannot start,
+//! the tests fail.
+
+mod common;
+mod controllers;
+mod crds;
+mod demo;
+mod dynamic;
+mod pods;
+mod watchers;
