@@ -23,6 +23,18 @@ controlplane:
 cluster *FLAGS:
     cargo run -q -p kube-test --example controlplane -- run {{FLAGS}}
 
+# See it work: an example operator, end to end, on a local control plane started for the
+# demo (or, with KUBECONFIG set, on that cluster). Flags: --local, --kubeconfig PATH.
+demo *FLAGS:
+    @cargo build -p examples --bin demo
+    @"$CARGO_TARGET_DIR/debug/demo" {{FLAGS}}
+
+# Run the example operator until Ctrl-C, on $KUBECONFIG's cluster or else on a local
+# control plane. Flags: --local, --kubeconfig PATH.
+operator *FLAGS:
+    @cargo build -p examples --bin operator
+    @"$CARGO_TARGET_DIR/debug/operator" {{FLAGS}}
+
 # Formatting, lints and docs, as CI wants them.
 check:
     cargo fmt --all -- --check
