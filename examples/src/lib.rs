@@ -25,13 +25,17 @@ pub mod pod_reflector;
 pub mod secret_reflector;
 
 /// Logs to stderr at `default_level` (e.g. `"warn"`), unless `RUST_LOG` says
-/// otherwise.
+/// otherwise; in colour only when stderr is a terminal and `NO_COLOR` is unset.
 pub fn init_tracing(default_level: &str) {
+    use std::io::IsTerminal;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && !no_colour)
         .try_init();
 }
 

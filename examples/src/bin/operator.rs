@@ -24,7 +24,9 @@ spec:
   content: hello, world
   count: 2
 YAML
-kubectl get cmg,configmaps -l example.com/generator=hello"#;
+kubectl get cmg
+kubectl get configmaps -l example.com/generator=hello
+kubectl describe cmg hello"#;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -77,7 +79,11 @@ async fn run(style: Style) -> anyhow::Result<()> {
     for (generator, count) in stats.reconciles() {
         table.row([generator, count.to_string()]);
     }
-    println!("{}", table.render(style));
+    if table.is_empty() {
+        println!("  (no generators were reconciled)");
+    } else {
+        println!("{}", table.render(style));
+    }
     if cluster.local.is_some() {
         println!("stopping the local control plane");
     }
