@@ -57,6 +57,11 @@ pub use response::Status;
 pub use version::Version;
 pub use watch::WatchEvent;
 
+/// The name code written for older kube-rs releases uses for [`Status`], the
+/// apiserver's answer when it refuses a request.
+#[deprecated(note = "use `Status`: the apiserver's error answers are Status objects")]
+pub type ErrorResponse = Status;
+
 /// `k8s-openapi`, re-exported so generated code and users name one version of it.
 pub use k8s_openapi;
 
