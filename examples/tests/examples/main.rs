@@ -7,5 +7,6 @@ mod controllers;
 mod crds;
 mod demo;
 mod dynamic;
+mod kube_rs_paths;
 mod pods;
 mod watchers;
