@@ -14,6 +14,11 @@ test: controlplane
     cargo test --workspace --all-targets --no-fail-fast
     cargo test --workspace --doc
 
+# Only the end-to-end tests of faults (part of `test` too): injected by the fault proxy
+# (kube-test's FaultProxy) and apiserver restarts, for the proxy, the client and watchers.
+test-faults: controlplane
+    cargo test -p kube-test -p kube-client -p kube-runtime --test faults --no-fail-fast
+
 # Build the local control plane (etcd, kube-apiserver, controllers) if its Go sources changed.
 controlplane:
     cargo run -q -p kube-test --example controlplane -- build

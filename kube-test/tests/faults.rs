@@ -387,3 +387,29 @@ async fn the_proxy_answers_503_while_the_apiserver_is_down() {
         proxy.requests()
     );
 }
+
+#[tokio::test]
+async fn disconnect_all_closes_open_watches() {
+    let ns = namespace().await;
+    direct_config_maps(&ns, &["a"]).await;
+    let proxy = proxy().await;
+    let mut events = through(&proxy, &ns)
+        .watch(&labelled(), "0")
+        .await
+        .expect("watch")
+        .boxed();
+    let first = events.next().await.expect("an event").expect("ok");
+    assert!(matches!(first, WatchEvent::Added(_)));
+    proxy.disconnect_all();
+    // Events already on their way (a bookmark, say) may come first.
+    let err = loop {
+        match events.next().await.expect("an error before the end") {
+            Ok(_) => continue,
+            Err(err) => break err,
+        }
+    };
+    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(events.next().await.is_none());
+    // New requests are served as before.
+    through(&proxy, &ns).get("a").await.expect("get");
+}

@@ -198,6 +198,26 @@ pub(crate) fn cut(
     }))
 }
 
+/// `frames`, ended with an error (the connection closes) as soon as the proxy
+/// is told to disconnect everyone.
+pub(crate) fn interruptible(frames: FrameStream, disconnect: watch::Receiver<u64>) -> FrameStream {
+    let state = (Some(frames), disconnect);
+    Box::pin(futures::stream::unfold(
+        state,
+        |(frames, mut disconnect)| async move {
+            let mut frames = frames?;
+            tokio::select! {
+                biased;
+                _ = disconnect.changed() => {
+                    let error: BoxError = "the fault proxy disconnected every client".into();
+                    Some((Err(error), (None, disconnect)))
+                }
+                item = frames.next() => item.map(|item| (item, (Some(frames), disconnect))),
+            }
+        },
+    ))
+}
+
 /// Waits until stalls are released (the sender bumps the generation) or the
 /// proxy is gone.
 pub(crate) async fn wait_for_release(release: &mut watch::Receiver<u64>) {
@@ -353,6 +373,20 @@ mod tests {
             data(&mut body).await,
             Some(Ok(Bytes::from_static(b"{a}\n")))
         );
+        assert_eq!(data(&mut body).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_ends_a_body_in_flight() {
+        let (tx, rx) = watch::channel(0);
+        let frames: FrameStream = Box::pin(chunks(&[b"{a}\n"]).map(|item| item.map(Frame::data)));
+        let mut body = interruptible(frames, rx);
+        assert_eq!(
+            data(&mut body).await,
+            Some(Ok(Bytes::from_static(b"{a}\n")))
+        );
+        tx.send_modify(|generation| *generation += 1);
+        assert!(matches!(data(&mut body).await, Some(Err(_))));
         assert_eq!(data(&mut body).await, None);
     }
 

@@ -177,6 +177,15 @@ impl FaultProxy {
             .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 
+    /// Closes every connection that is waiting for or receiving a response
+    /// (open watches included), as a restarting load balancer would. Rules stay
+    /// in force; the clients' next requests open new connections.
+    pub fn disconnect_all(&self) {
+        self.shared
+            .disconnect
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
     /// Every request received so far, in order of arrival.
     pub fn requests(&self) -> Vec<SeenRequest> {
         lock(&self.shared.seen).clone()

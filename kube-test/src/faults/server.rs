@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) seen: Mutex<Vec<SeenRequest>>,
     /// Bumped to release every stalled connection.
     pub(crate) release: watch::Sender<u64>,
+    /// Bumped to close every connection with a response in progress.
+    pub(crate) disconnect: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -41,6 +43,7 @@ impl Shared {
             rules: Mutex::new(Rules::default()),
             seen: Mutex::new(Vec::new()),
             release: watch::Sender::new(0),
+            disconnect: watch::Sender::new(0),
         }
     }
 }
@@ -123,6 +126,7 @@ async fn handle(
     let fault = fault.unwrap_or(Fault::PassThrough);
     tracing::debug!(method = %parts.method, %path, ?verb, ?fault, "fault proxy request");
 
+    let mut disconnect = shared.disconnect.subscribe();
     let body = body.collect().await?.to_bytes();
     let limit_and_ending = match &fault {
         Fault::Status { code, retry_after } => {
@@ -132,7 +136,11 @@ async fn handle(
         }
         Fault::CloseBeforeForwarding => return Err("closed by the fault proxy".into()),
         Fault::StallResponse => {
-            cut::wait_for_release(&mut shared.release.subscribe()).await;
+            let mut release = shared.release.subscribe();
+            tokio::select! {
+                _ = cut::wait_for_release(&mut release) => {}
+                _ = disconnect.changed() => {}
+            }
             return Err("stalled request released by the fault proxy".into());
         }
         Fault::Delay(delay) => {
@@ -171,8 +179,8 @@ async fn handle(
     let mut headers = forwarded.headers().clone();
     strip_hop_by_hop(&mut headers);
     let chunks: ChunkStream = Box::pin(forwarded.bytes_stream().map_err(BoxError::from));
-    let body: ProxyBody = match limit_and_ending {
-        None => BodyExt::boxed_unsync(StreamBody::new(chunks.map_ok(hyper::body::Frame::data))),
+    let frames: cut::FrameStream = match limit_and_ending {
+        None => Box::pin(chunks.map_ok(hyper::body::Frame::data)),
         Some((limit, ending)) => {
             // The body no longer has the length the apiserver announced.
             headers.remove(header::CONTENT_LENGTH);
@@ -180,15 +188,16 @@ async fn handle(
                 .as_deref()
                 .and_then(resource_version_of)
                 .unwrap_or_else(|| "0".to_string());
-            BodyExt::boxed_unsync(StreamBody::new(cut::cut(
+            cut::cut(
                 chunks,
                 limit,
                 ending,
                 cut::gone_event(&resource_version),
                 shared.release.subscribe(),
-            )))
+            )
         }
     };
+    let body = BodyExt::boxed_unsync(StreamBody::new(cut::interruptible(frames, disconnect)));
     let mut response = Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers;
