@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
         outcome.versions
     );
     println!(
-        "spec once a second manager set the volume: {:?}",
+        "spec once a second manager set the priority: {:?}",
         outcome.merged
     );
     println!("field managers: {}", outcome.managers.join(", "));

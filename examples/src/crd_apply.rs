@@ -12,15 +12,15 @@ use serde::{Deserialize, Serialize};
 /// The field manager this example applies as.
 pub const MANAGER: &str = "crd-apply-example";
 
-/// A greeting: the spec of the `Greeting` custom resource.
+/// A notice: the spec of the `Notice` custom resource.
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(group = "example.com", version = "v1", kind = "Greeting", namespaced)]
-pub struct GreetingSpec {
+#[kube(group = "example.com", version = "v1", kind = "Notice", namespaced)]
+pub struct NoticeSpec {
     /// The words.
     pub message: String,
-    /// How loudly, when someone cares.
+    /// How urgent it is, when someone cares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volume: Option<u8>,
+    pub priority: Option<u8>,
 }
 
 /// What applying showed.
@@ -28,45 +28,45 @@ pub struct GreetingSpec {
 pub struct Outcome {
     /// The resource version after the first apply and after the unchanged second one.
     pub versions: (String, String),
-    /// The spec once another manager set the volume.
-    pub merged: GreetingSpec,
+    /// The spec once another manager set the priority.
+    pub merged: NoticeSpec,
     /// The managers owning fields of the object.
     pub managers: Vec<String>,
 }
 
-/// Applies the definition and a greeting `name` in `namespace`.
+/// Applies the definition and a notice `name` in `namespace`.
 pub async fn run(client: Client, namespace: &str, name: &str) -> anyhow::Result<Outcome> {
     // The definition is applied like any object; waiting for it makes the
     // next request certain to find the new resource.
-    crate::cluster::install_crd(&client, &Greeting::crd(), MANAGER).await?;
+    crate::cluster::install_crd(&client, &Notice::crd(), MANAGER).await?;
 
-    let greetings: Api<Greeting> = Api::namespaced(client, namespace);
+    let notices: Api<Notice> = Api::namespaced(client, namespace);
     let params = PatchParams::apply(MANAGER);
-    let desired = Greeting::new(
+    let desired = Notice::new(
         name,
-        GreetingSpec {
+        NoticeSpec {
             message: "hello".into(),
-            volume: None,
+            priority: None,
         },
     );
-    let first = greetings
+    let first = notices
         .patch(name, &params, &Patch::Apply(&desired))
         .await?;
-    let second = greetings
+    let second = notices
         .patch(name, &params, &Patch::Apply(&desired))
         .await?;
 
     // Another manager applies only the field it cares about; the message stays ours.
-    let volume = serde_json::json!({
-        "apiVersion": Greeting::api_resource().api_version,
-        "kind": "Greeting",
-        "spec": { "volume": 11 },
+    let priority = serde_json::json!({
+        "apiVersion": Notice::api_resource().api_version,
+        "kind": "Notice",
+        "spec": { "priority": 3 },
     });
-    let merged = greetings
+    let merged = notices
         .patch(
             name,
-            &PatchParams::apply("volume-knob"),
-            &Patch::Apply(&volume),
+            &PatchParams::apply("priority-setter"),
+            &Patch::Apply(&priority),
         )
         .await?;
 

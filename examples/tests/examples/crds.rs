@@ -67,10 +67,10 @@ async fn applying_twice_changes_nothing_and_managers_share_an_object() {
     );
     assert_eq!(
         outcome.merged,
-        crd_apply::GreetingSpec {
+        crd_apply::NoticeSpec {
             message: "hello".into(),
-            volume: Some(11)
+            priority: Some(3)
         }
     );
-    assert_eq!(outcome.managers, [crd_apply::MANAGER, "volume-knob"]);
+    assert_eq!(outcome.managers, [crd_apply::MANAGER, "priority-setter"]);
 }
