@@ -10,15 +10,23 @@
 //!    [`Event::Apply`].
 //! 3. A deleted object with the finalizer is handed over as [`Event::Cleanup`];
 //!    only when the cleanup succeeds is the finalizer removed, letting the object
-//!    go.
+//!    go. The object is read afresh from the apiserver first, so a reconcile
+//!    working from a cache that lags behind an earlier, successful cleanup
+//!    does not clean up twice.
 //!
-//! Every change to the finalizer list is a patch guarded by the object's
-//! resource version, so a concurrent change makes it fail (and the reconcile
-//! retry) instead of clobbering another controller's finalizer.
+//! Adding the finalizer is a patch guarded by the object's resource version;
+//! removing it is a JSON patch that tests the entry it removes. Either way a
+//! concurrent change of the finalizer list makes the patch fail (and the
+//! object be read again) instead of clobbering another controller's
+//! finalizer, and removal is not held up by changes elsewhere in the object.
 
 use std::{error::Error as StdError, fmt::Debug, sync::Arc};
 
 use futures::{TryFuture, TryFutureExt};
+use json_patch::{
+    PatchOperation, RemoveOperation, TestOperation,
+    jsonptr::{PointerBuf, Token},
+};
 use kube_client::{
     Api,
     core::{
@@ -47,6 +55,10 @@ where
     /// Adding the finalizer failed.
     #[error("adding the finalizer failed: {0}")]
     AddFinalizer(#[source] kube_client::Error),
+    /// Reading the object's current state before its cleanup failed; the
+    /// cleanup will be attempted again.
+    #[error("reading the object before its cleanup failed: {0}")]
+    ReadObject(#[source] kube_client::Error),
     /// Removing the finalizer failed; the cleanup will run again.
     #[error("removing the finalizer failed: {0}")]
     RemoveFinalizer(#[source] kube_client::Error),
@@ -63,8 +75,9 @@ pub enum Event<K> {
     /// The object is live: bring the world in line with it.
     Apply(Arc<K>),
     /// The object is being deleted: undo what was done for it. The object goes
-    /// once this succeeds. It may run again if the finalizer cannot be removed
-    /// afterwards, so it must be idempotent.
+    /// once this succeeds. Carries the object as just read from the
+    /// apiserver. It runs once, unless it fails or the finalizer cannot be
+    /// removed afterwards (then it runs again), so it must be idempotent.
     Cleanup(Arc<K>),
 }
 
@@ -97,10 +110,14 @@ where
             .await
             .map_err(Error::ApplyFailed),
         Step::Cleanup => {
-            let action = TryFutureExt::into_future(reconcile(Event::Cleanup(Arc::clone(&obj))))
+            let Some(current) = cleanup_still_owed(api, &name, &obj, finalizer_name).await? else {
+                return Ok(Action::await_change());
+            };
+            let current = Arc::new(current);
+            let action = TryFutureExt::into_future(reconcile(Event::Cleanup(Arc::clone(&current))))
                 .await
                 .map_err(Error::CleanupFailed)?;
-            remove_finalizer(api, &name, &obj, finalizer_name).await?;
+            remove_finalizer(api, &name, &current, finalizer_name).await?;
             Ok(action)
         }
         Step::Nothing => Ok(Action::await_change()),
@@ -146,19 +163,34 @@ fn is_usable_finalizer_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// The finalizers left once `finalizer_name` is removed; `None` when it is
-/// not there (nothing to patch).
-fn without(finalizers: &[String], finalizer_name: &str) -> Option<Vec<String>> {
-    let remaining: Vec<String> = finalizers
-        .iter()
-        .filter(|f| *f != finalizer_name)
-        .cloned()
-        .collect();
-    (remaining.len() != finalizers.len()).then_some(remaining)
+/// The object as the apiserver holds it now, if its cleanup is still owed:
+/// it exists, is the same object (uid), and still carries the finalizer.
+///
+/// `obj` usually comes from a cache, which may not yet have seen the
+/// finalizer removal of an earlier, successful cleanup (nor the deletion it
+/// let through): a change that arrived while that cleanup ran triggers
+/// another reconcile with the stale copy. Only a fresh read tells, so that a
+/// cleanup runs once rather than once per trigger.
+async fn cleanup_still_owed<K, E>(
+    api: &Api<K>,
+    name: &str,
+    obj: &K,
+    finalizer_name: &str,
+) -> Result<Option<K>, Error<E>>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+    E: StdError + 'static,
+{
+    let current = api.get_opt(name).await.map_err(Error::ReadObject)?;
+    Ok(current.filter(|current| {
+        current.meta().uid == obj.meta().uid
+            && current.finalizers().iter().any(|f| f == finalizer_name)
+    }))
 }
 
-/// Removes the finalizer, re-reading the object and retrying when another writer
-/// changed it in between, so a successful cleanup is not repeated needlessly.
+/// Removes the finalizer, re-reading the object and retrying when the
+/// finalizer list changed in between, so a successful cleanup is not
+/// repeated needlessly.
 async fn remove_finalizer<K, E>(
     api: &Api<K>,
     name: &str,
@@ -171,15 +203,23 @@ where
 {
     let mut current = obj.clone();
     for attempt in 1..=REMOVAL_ATTEMPTS {
-        let Some(remaining) = without(current.finalizers(), finalizer_name) else {
+        let Some(index) = current
+            .finalizers()
+            .iter()
+            .position(|f| f == finalizer_name)
+        else {
             return Ok(());
         };
-        match patch_finalizers(api, name, current.resource_version(), remaining).await {
-            Ok(()) => return Ok(()),
+        let patch = Patch::Json::<()>(removal_patch(index, finalizer_name));
+        match api.patch(name, &PatchParams::default(), &patch).await {
+            Ok(_) => return Ok(()),
             // The object is already gone: the finalizer is as good as removed.
             Err(kube_client::Error::Api(status)) if status.is_not_found() => return Ok(()),
+            // The finalizer list changed since it was read (the patch's test
+            // failed): read it again.
             Err(kube_client::Error::Api(status))
-                if status.is_conflict() && attempt < REMOVAL_ATTEMPTS =>
+                if attempt < REMOVAL_ATTEMPTS
+                    && (status.is_conflict() || status.code == UNPROCESSABLE) =>
             {
                 match api.get_opt(name).await.map_err(Error::RemoveFinalizer)? {
                     Some(fresh) => current = fresh,
@@ -190,6 +230,31 @@ where
         }
     }
     Ok(())
+}
+
+/// The status code of a JSON patch whose `test` operation failed.
+const UNPROCESSABLE: u16 = 422;
+
+/// A JSON patch removing the finalizer at `index`, applied only while that
+/// entry still is `finalizer_name`.
+///
+/// Unlike a patch guarded by the object's resource version, it is not
+/// refused because of changes elsewhere in the object (its labels, data or
+/// status keep changing while a busy object is being deleted), yet it cannot
+/// remove another controller's finalizer that moved into that place.
+fn removal_patch(index: usize, finalizer_name: &str) -> json_patch::Patch {
+    let path = PointerBuf::from_tokens([
+        Token::from("metadata"),
+        Token::from("finalizers"),
+        Token::from(index),
+    ]);
+    json_patch::Patch(vec![
+        PatchOperation::Test(TestOperation {
+            path: path.clone(),
+            value: finalizer_name.into(),
+        }),
+        PatchOperation::Remove(RemoveOperation { path }),
+    ])
 }
 
 /// Replaces the finalizer list, only if the object is still at
@@ -227,17 +292,15 @@ mod tests {
     }
 
     #[test]
-    fn removal_keeps_other_controllers_finalizers() {
-        let finalizers = [
-            "a/x".to_string(),
-            "mine/cleanup".to_string(),
-            "b/y".to_string(),
-        ];
+    fn removal_tests_the_entry_it_removes() {
+        let patch = serde_json::to_value(removal_patch(1, "mine/cleanup")).expect("serializable");
         assert_eq!(
-            without(&finalizers, "mine/cleanup"),
-            Some(vec!["a/x".to_string(), "b/y".to_string()])
+            patch,
+            json!([
+                { "op": "test", "path": "/metadata/finalizers/1", "value": "mine/cleanup" },
+                { "op": "remove", "path": "/metadata/finalizers/1" },
+            ])
         );
-        assert_eq!(without(&finalizers, "absent/one"), None);
     }
 
     #[test]
