@@ -74,3 +74,75 @@ async fn repeated_events_are_aggregated_into_a_series() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_published_event_is_readable_with_what_happened_and_who_reported_it() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let subject = create(&api, "subject", "1").await;
+    let helper = create(&api, "helper", "1").await;
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "example.com/e2e-controller".into(),
+            instance: Some("e2e-controller-0".into()),
+        },
+    );
+    let published = Event {
+        type_: EventType::Normal,
+        reason: "Configured".into(),
+        note: Some("applied the desired configuration".into()),
+        action: "Reconcile".into(),
+        secondary: Some(helper.object_ref(&())),
+    };
+    recorder
+        .publish(&published, &subject.object_ref(&()))
+        .await
+        .expect("published");
+
+    let events: Api<K8sEvent> = Api::namespaced(client, &ns);
+    let listed = events
+        .list(&ListParams::default())
+        .await
+        .expect("listed")
+        .items;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let event = &listed[0];
+    assert_eq!(event.type_.as_deref(), Some("Normal"));
+    assert_eq!(event.reason.as_deref(), Some("Configured"));
+    assert_eq!(
+        event.note.as_deref(),
+        Some("applied the desired configuration")
+    );
+    assert_eq!(event.action.as_deref(), Some("Reconcile"));
+    assert_eq!(
+        event.reporting_controller.as_deref(),
+        Some("example.com/e2e-controller")
+    );
+    assert_eq!(
+        event.reporting_instance.as_deref(),
+        Some("e2e-controller-0")
+    );
+    assert!(event.event_time.is_some());
+    assert!(event.series.is_none(), "a single event has no series");
+    let regarding = event.regarding.as_ref().expect("regarding");
+    assert_eq!(
+        (
+            regarding.api_version.as_deref(),
+            regarding.kind.as_deref(),
+            regarding.namespace.as_deref(),
+            regarding.name.as_deref(),
+            regarding.uid.as_ref(),
+        ),
+        (
+            Some("v1"),
+            Some("ConfigMap"),
+            Some(ns.as_str()),
+            Some("subject"),
+            subject.metadata.uid.as_ref(),
+        )
+    );
+    let related = event.related.as_ref().expect("related");
+    assert_eq!(related.name.as_deref(), Some("helper"));
+    assert_eq!(related.uid.as_ref(), helper.metadata.uid.as_ref());
+}
