@@ -16,6 +16,40 @@
 //!
 //! This crate does no I/O. It never enables a `k8s-openapi` version feature: the
 //! final binary chooses which Kubernetes version it speaks.
+//!
+//! # From a type to a request
+//!
+//! A type's [`Resource`] impl says where its objects live; a [`Request`] for
+//! that URL builds the HTTP request of each verb from its params:
+//!
+//! ```
+//! use k8s_openapi::api::core::v1::Pod;
+//! use kube_core::{Request, Resource, params::ListParams};
+//!
+//! assert_eq!(Pod::api_version(&()), "v1");
+//! assert_eq!(Pod::plural(&()), "pods");
+//! let url = Pod::url_path(&(), Some("shop"));
+//! assert_eq!(url, "/api/v1/namespaces/shop/pods");
+//!
+//! let list = Request::new(url).list(&ListParams::default().labels("app=web").limit(50))?;
+//! assert_eq!(list.method(), "GET");
+//! assert_eq!(list.uri(), "/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb&limit=50");
+//! # Ok::<(), kube_core::request::Error>(())
+//! ```
+//!
+//! Kinds known only at runtime get the same treatment through an
+//! [`ApiResource`], the dynamic type of [`DynamicObject`]:
+//!
+//! ```
+//! use kube_core::{ApiResource, DynamicObject, GroupVersionKind, Resource};
+//!
+//! let gvk = GroupVersionKind::gvk("example.com", "v1", "Widget");
+//! let widgets = ApiResource::from_gvk(&gvk);
+//! assert_eq!(DynamicObject::url_path(&widgets, None), "/apis/example.com/v1/widgets");
+//!
+//! let widget = DynamicObject::new("w1", &widgets).data(serde_json::json!({ "spec": { "size": 3 } }));
+//! assert_eq!(widget.types.as_ref().map(|t| t.kind.as_str()), Some("Widget"));
+//! ```
 
 pub mod cel;
 pub mod crd;

@@ -57,6 +57,19 @@
 //! The final binary picks the Kubernetes version through `k8s-openapi`'s
 //! version feature (for example `k8s-openapi = { features = ["latest"] }`); this
 //! crate never does.
+//!
+//! # Where to go next
+//!
+//! - Custom resources: `#[derive(CustomResource)]` on a spec struct gives the
+//!   resource type and its CustomResourceDefinition (feature `derive`).
+//! - Operators: `runtime::Controller` reconciles a kind and what it owns;
+//!   `runtime::watcher` and `runtime::reflector` are the streams and caches
+//!   beneath it (feature `runtime`).
+//! - Tests against a real kube-apiserver, started on loopback in one call: the
+//!   `kube-test` crate.
+//! - Runnable programs, one job each, every one tested: the repository's
+//!   `examples` crate (`crd_derive`, `pod_reflector`, `configmapgen_controller`,
+//!   `leader_election`, `controller_metrics`, ...).
 
 #[cfg(feature = "client")]
 #[doc(inline)]
