@@ -28,6 +28,7 @@ use kube_runtime::{
     reflector::{self, Store},
     watcher::{self, Event},
 };
+use kube_test::faults::{Fault, FaultProxy, FaultRule, Match};
 use tokio::{task::JoinHandle, time::Instant};
 
 use crate::common::{OURS, client_in_fresh_namespace, config_map, within};
@@ -405,4 +406,64 @@ async fn store_equals_a_fresh_list_after_the_apiserver_stops_and_restarts_mid_wa
     assert_converged("after stop and resume", &resumed);
     assert_converged("after a restart", &restarted);
     assert_eq!(mirror.store.len(), population.len());
+}
+
+/// How many watches the proxy ends with `410 Gone`.
+const FORCED_GONE: usize = 4;
+
+async fn converges_across_forced_410s(config: watcher::Config, mode: &str) {
+    let env = kube_test::TestEnv::start()
+        .await
+        .expect("the kube-test control plane must start");
+    let proxy = FaultProxy::start(env)
+        .await
+        .expect("the fault proxy starts");
+    let namespace = env.fresh_namespace().await.expect("a fresh namespace");
+    // The writers and the fresh lists bypass the proxy; the watcher goes
+    // through it.
+    let direct: Api<ConfigMap> = Api::namespaced(env.client().await.expect("a client"), &namespace);
+    let faulty: Api<ConfigMap> =
+        Api::namespaced(proxy.client().expect("a proxy client"), &namespace);
+    let mut population = Population::default();
+    finished(population.burst(&direct, BURST)).await;
+    let mirror = Mirror::start(&faulty, config).await;
+    let before = converge(&format!("{mode}, before the 410s"), &direct, &mirror).await;
+    assert_converged("before the 410s", &before);
+
+    // The next watches each pass some events, then end with 410 Gone; the
+    // open one is cut so that its successor meets the rule.
+    proxy.inject(
+        FaultRule::new(
+            Match::watches().path_contains("configmaps"),
+            Fault::WatchGone { after_events: 25 },
+        )
+        .times(FORCED_GONE as u64),
+    );
+    proxy.disconnect_all();
+    // Bursts go on until every forced 410 has made the watcher list again.
+    within("the forced 410s to make the watcher relist", async {
+        while mirror.relists() < FORCED_GONE {
+            finished(population.burst(&direct, BURST)).await;
+        }
+    })
+    .await;
+    finished(population.burst(&direct, BURST)).await;
+    let phase = format!("{mode}, after {FORCED_GONE} forced 410s");
+    let after = converge(&phase, &direct, &mirror).await;
+    assert_converged(&phase, &after);
+    assert_eq!(mirror.store.len(), population.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_equals_a_fresh_list_after_forced_410_gone_mid_watch() {
+    converges_across_forced_410s(watcher::Config::default(), "list and watch").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_fed_by_streaming_lists_equals_a_fresh_list_after_forced_410_gone() {
+    converges_across_forced_410s(
+        watcher::Config::default().streaming_lists(),
+        "streaming list",
+    )
+    .await;
 }
