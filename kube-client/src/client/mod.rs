@@ -25,6 +25,7 @@
 
 mod auth;
 mod body;
+mod json;
 mod retry;
 #[cfg(feature = "rustls-tls")]
 mod tls;
@@ -800,7 +801,7 @@ fn check_group_version(gv: &str, max_segments: usize) -> Result<()> {
 
 /// Decodes a response body, naming the expected type on failure.
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|source| Error::Decode {
+    json::from_bytes(body).map_err(|source| Error::Decode {
         expected: crate::error::short_type_name::<T>(),
         source,
     })

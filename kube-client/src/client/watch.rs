@@ -118,7 +118,7 @@ fn is_blank(line: &[u8]) -> bool {
 
 /// Decodes one line as a watch event.
 pub(crate) fn decode_event<K: DeserializeOwned>(line: &[u8]) -> Result<WatchEvent<K>> {
-    serde_json::from_slice(line).map_err(|source| Error::WatchDecode {
+    super::json::from_bytes(line).map_err(|source| Error::WatchDecode {
         expected: short_type_name::<K>(),
         line_start: LineStart::new(line),
         source,
