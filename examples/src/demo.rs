@@ -69,6 +69,11 @@ impl<W: Write> Printer<W> {
         self.out
     }
 
+    /// The title line, bold.
+    pub fn title(&mut self, text: &str) -> std::io::Result<()> {
+        writeln!(self.out, "{}", self.style.bold(text))
+    }
+
     /// A section heading.
     pub fn section(&mut self, title: &str) -> std::io::Result<()> {
         writeln!(self.out, "{}", self.style.section(title))
@@ -112,7 +117,7 @@ pub fn print_cluster<W: Write>(out: &mut Printer<W>, cluster: &Cluster) -> anyho
             format!("started in {}", seconds(cluster.startup)),
         ),
         None => (
-            "the cluster of your kubeconfig",
+            "the current context of your kubeconfig",
             format!("connected in {}", seconds(cluster.startup)),
         ),
     };

@@ -9,9 +9,11 @@ use std::{process::ExitCode, time::Instant};
 
 use examples::{
     cluster::{Cluster, Target},
+    configmapgen::ConfigMapGenerator,
     demo::{self, Printer, seconds},
     output::Style,
 };
+use kube::CustomResourceExt;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -35,10 +37,7 @@ async fn run(out: &mut Printer<std::io::Stdout>) -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let target = Target::choose(&args, std::env::var("KUBECONFIG").ok())?;
     let style = out.style();
-    println!(
-        "{}",
-        style.bold("kube demo: an operator that turns ConfigMapGenerator objects into ConfigMaps")
-    );
+    out.title("kube demo: an operator that turns ConfigMapGenerator objects into ConfigMaps")?;
     if target == Target::Local {
         out.line(style.dim(
             "starting a local control plane (the first run builds it with Go: several minutes)",
@@ -49,6 +48,12 @@ async fn run(out: &mut Printer<std::io::Stdout>) -> anyhow::Result<()> {
     let outcome = demo::run(&cluster.client, out).await;
     if cluster.local.is_some() {
         out.line("stopping the local control plane")?;
+    } else {
+        out.line(format!(
+            "kept CustomResourceDefinition {} (`kubectl delete crd {}` removes it)",
+            ConfigMapGenerator::crd_name(),
+            ConfigMapGenerator::crd_name()
+        ))?;
     }
     cluster.stop().await?;
     outcome.map(|_| ())
