@@ -3,6 +3,7 @@
 //!
 //! Every test needs the control plane: when it cannot start, the tests fail.
 
+mod bookmarks;
 mod common;
 mod controller;
 mod convergence;
