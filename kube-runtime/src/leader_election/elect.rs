@@ -11,7 +11,7 @@ use kube_client::{
     Api,
     core::{ObjectMeta, params::PostParams},
 };
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 use tracing::{debug, info, warn};
 
 use super::{
@@ -116,35 +116,53 @@ impl<'a, L: LeaseAccess> Elector<'a, L> {
     /// Waits until the Lease is ours, runs `work` while renewing it, and steps
     /// down (dropping `work`) as soon as it cannot be sure to still lead.
     ///
-    /// `on_leading` is told when leadership starts and ends.
+    /// `on_leading` is told when leadership starts and ends; it ends only
+    /// after `work` has been dropped.
     pub(super) async fn run<F: Future>(
         &mut self,
         work: F,
         mut on_leading: impl FnMut(bool),
     ) -> Result<Outcome<F::Output>, Error> {
         self.settings.validate()?;
-        let mut last_renewal = self.acquire().await;
+        let last_renewal = self.acquire().await;
         info!(lease = %self.settings.lease_name, identity = %self.settings.identity, "acquired leadership");
         on_leading(true);
 
-        let mut work = pin!(work);
-        let outcome = loop {
-            match future::select(work.as_mut(), pin!(sleep(self.settings.retry_period))).await {
-                Either::Left((output, _)) => break Outcome::Completed(output),
-                Either::Right(((), _)) => {}
+        // The work runs alongside the renewals: a slow renewal request must
+        // not hold the work up, nor a busy work delay a renewal.
+        let outcome = match future::select(pin!(work), pin!(self.keep_renewing(last_renewal))).await
+        {
+            Either::Left((output, _)) => Outcome::Completed(output),
+            Either::Right(((), _)) => Outcome::LostLeadership,
+        };
+        on_leading(false);
+        if matches!(outcome, Outcome::Completed(_)) {
+            self.release().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Renews the Lease every retry period; returns as soon as leadership is
+    /// lost: another replica holds the Lease, or no renewal has succeeded for
+    /// `renew_deadline`.
+    ///
+    /// Nothing here may outlast the deadline — neither the wait between
+    /// attempts nor a hanging request — since others may take over once
+    /// `lease_duration` has passed, and the deadline is what keeps this
+    /// replica from still working then.
+    async fn keep_renewing(&mut self, mut last_renewal: Instant) {
+        loop {
+            let deadline = last_renewal + self.settings.renew_deadline;
+            sleep_until((Instant::now() + self.settings.retry_period).min(deadline)).await;
+            if Instant::now() >= deadline {
+                break;
             }
-            // Every attempt must finish before the deadline: a hanging request
-            // must not keep a replica leading after others may have taken over.
-            let remaining = self
-                .settings
-                .renew_deadline
-                .saturating_sub(last_renewal.elapsed());
             let attempt_started = Instant::now();
-            match timeout(remaining, self.try_acquire_or_renew()).await {
+            match timeout_at(deadline, self.try_acquire_or_renew()).await {
                 Ok(Ok(Attempt::Held)) => last_renewal = attempt_started,
                 Ok(Ok(Attempt::HeldByOther)) => {
                     warn!(lease = %self.settings.lease_name, "another replica holds the lease; stepping down");
-                    break Outcome::LostLeadership;
+                    return;
                 }
                 Ok(Ok(Attempt::Raced)) => {
                     debug!(lease = %self.settings.lease_name, "lease changed while renewing; retrying")
@@ -154,20 +172,12 @@ impl<'a, L: LeaseAccess> Elector<'a, L> {
                 }
                 Err(_) => debug!(lease = %self.settings.lease_name, "renewing the lease timed out"),
             }
-            if last_renewal.elapsed() >= self.settings.renew_deadline {
-                warn!(
-                    lease = %self.settings.lease_name,
-                    deadline = ?self.settings.renew_deadline,
-                    "could not renew the lease in time; stepping down"
-                );
-                break Outcome::LostLeadership;
-            }
-        };
-        on_leading(false);
-        if matches!(outcome, Outcome::Completed(_)) {
-            self.release().await?;
         }
-        Ok(outcome)
+        warn!(
+            lease = %self.settings.lease_name,
+            deadline = ?self.settings.renew_deadline,
+            "could not renew the lease in time; stepping down"
+        );
     }
 
     /// Tries every retry period until the Lease is ours; returns when the
@@ -285,9 +295,15 @@ mod tests {
         stored: Arc<Mutex<Option<Lease>>>,
         version: Arc<Mutex<u64>>,
         unreachable: Arc<AtomicBool>,
+        /// How long the next read takes (a hanging request), once.
+        slow_read: Arc<Mutex<Option<Duration>>>,
     }
 
     impl ScriptedLease {
+        fn next_read_takes(&self, duration: Duration) {
+            *self.slow_read.lock().expect("lock") = Some(duration);
+        }
+
         fn unreachable(&self, unreachable: bool) {
             self.unreachable.store(unreachable, Ordering::SeqCst);
         }
@@ -319,6 +335,10 @@ mod tests {
 
     impl LeaseAccess for ScriptedLease {
         async fn get(&self) -> kube_client::Result<Option<Lease>> {
+            let slow = self.slow_read.lock().expect("lock").take();
+            if let Some(duration) = slow {
+                sleep(duration).await;
+            }
             self.check_reachable()?;
             Ok(self.stored.lock().expect("lock").clone())
         }
@@ -461,6 +481,75 @@ mod tests {
             since_renewal < settings.lease_duration,
             "still leading {since_renewal:?} after the last renewal, when others may take over after {:?}",
             settings.lease_duration
+        );
+    }
+
+    /// Drops record when the work was dropped.
+    struct DropClock(Arc<Mutex<Option<Instant>>>);
+
+    impl Drop for DropClock {
+        fn drop(&mut self) {
+            *self.0.lock().expect("lock") = Some(Instant::now());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn steps_down_at_the_renew_deadline_even_between_two_attempts() {
+        let lease = ScriptedLease::default();
+        // Attempts at 2.4 s and 4.8 s after the last renewal would straddle
+        // both the 3 s deadline and the 4 s lease.
+        let settings = Settings {
+            lease_duration: Duration::from_secs(4),
+            renew_deadline: Duration::from_secs(3),
+            retry_period: Duration::from_millis(2400),
+            ..settings("me")
+        };
+        let acquired = Arc::new(Mutex::new(None));
+        let dropped = Arc::new(Mutex::new(None));
+        let outcome = Elector::new(&lease, &settings)
+            .run(
+                async {
+                    let _clock = DropClock(dropped.clone());
+                    *acquired.lock().expect("lock") = Some(Instant::now());
+                    lease.unreachable(true);
+                    future::pending::<()>().await
+                },
+                |_| {},
+            )
+            .await
+            .expect("valid settings");
+        assert_eq!(outcome, Outcome::LostLeadership);
+        let acquired = acquired.lock().expect("lock").expect("started");
+        let dropped = dropped.lock().expect("lock").expect("dropped");
+        assert!(
+            dropped.duration_since(acquired) <= settings.renew_deadline,
+            "worked {:?} after the last renewal, past the {:?} deadline",
+            dropped.duration_since(acquired),
+            settings.renew_deadline
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_work_goes_on_while_a_renewal_hangs() {
+        let lease = ScriptedLease::default();
+        let settings = settings("me");
+        let start = Instant::now();
+        let outcome = Elector::new(&lease, &settings)
+            .run(
+                async {
+                    // The first renewal, at 2 s, hangs for 5 s.
+                    lease.next_read_takes(Duration::from_secs(5));
+                    sleep(Duration::from_secs(3)).await;
+                    start.elapsed()
+                },
+                |_| {},
+            )
+            .await
+            .expect("valid settings");
+        assert_eq!(
+            outcome,
+            Outcome::Completed(Duration::from_secs(3)),
+            "the work was held up by the renewal"
         );
     }
 

@@ -17,21 +17,54 @@
 //! - On a clean stop the leader releases the Lease, so another replica takes
 //!   over within one `retry_period` instead of waiting for it to expire.
 //!
-//! [`LeaderElector::run`] runs a future (typically a whole [`Controller`]) only
-//! while leading, and drops it the moment leadership is lost — which also aborts
-//! the controller's running reconciles.
+//! [`LeaderElector::run`] runs a future only while leading, and drops it the
+//! moment leadership is lost — at the latest `renew_deadline` after the last
+//! successful renewal, while the others still wait for the Lease to expire.
+//! The future is typically a whole [`Controller`], driven to its end: dropping
+//! it stops its watches and aborts its running reconciles. The Controller is
+//! built inside the loop, so each term of leadership starts from a fresh list
+//! rather than from a store that went stale while another replica led.
 //!
 //! ```no_run
-//! use futures::StreamExt;
-//! use kube_client::Client;
-//! use kube_runtime::leader_election::{LeaderElector, Outcome};
+//! use std::{sync::Arc, time::Duration};
 //!
-//! # async fn run(client: Client, controller: impl std::future::Future<Output = ()>) -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::StreamExt;
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube_client::{Api, Client};
+//! use kube_runtime::{
+//!     Controller,
+//!     controller::Action,
+//!     leader_election::{LeaderElector, Outcome},
+//!     watcher,
+//! };
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("reconcile failed")]
+//! struct Error;
+//!
+//! async fn reconcile(_: Arc<ConfigMap>, _: Arc<()>) -> Result<Action, Error> {
+//!     Ok(Action::requeue(Duration::from_secs(300)))
+//! }
+//!
+//! fn error_policy(_: Arc<ConfigMap>, _: &Error, _: Arc<()>) -> Action {
+//!     Action::requeue(Duration::from_secs(5))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::try_default().await?;
 //! let identity = std::env::var("POD_NAME").unwrap_or_else(|_| "local".into());
-//! let elector = LeaderElector::new(client, "default", "my-operator-lock", identity);
-//! match elector.run(controller).await? {
-//!     Outcome::Completed(()) => println!("controller stopped; lease released"),
-//!     Outcome::LostLeadership => println!("lost the lease; controller stopped"),
+//! let elector = LeaderElector::new(client.clone(), "default", "my-operator-lock", identity);
+//! loop {
+//!     let controller = Controller::new(Api::<ConfigMap>::all(client.clone()), watcher::Config::default())
+//!         .shutdown_on_signal()
+//!         .run(reconcile, error_policy, Arc::new(()))
+//!         .for_each(|_| async {});
+//!     match elector.run(controller).await? {
+//!         // Shut down by a signal: the lease is released for the next replica.
+//!         Outcome::Completed(()) => break,
+//!         // The controller was stopped in time; compete again.
+//!         Outcome::LostLeadership => continue,
+//!     }
 //! }
 //! # Ok(())
 //! # }
@@ -159,16 +192,34 @@ impl LeaderElector {
     /// Waits until this replica holds the Lease, then runs `work` until it
     /// completes (then releases the Lease) or leadership is lost (then drops
     /// `work` at once).
+    ///
+    /// Dropping the returned future (e.g. when the process shuts down) drops
+    /// `work` too, without releasing the Lease: the others take over once it
+    /// expires.
     pub async fn run<F: Future>(&self, work: F) -> Result<Outcome<F::Output>, Error> {
         let lease = ApiLease {
             api: self.api.clone(),
             name: self.settings.lease_name.clone(),
         };
-        let leading = &self.leading;
+        let leading = LeadingFlag(&self.leading);
         Elector::new(&lease, &self.settings)
-            .run(work, |now_leading| {
-                leading.store(now_leading, Ordering::SeqCst)
-            })
+            .run(work, |now_leading| leading.set(now_leading))
             .await
+    }
+}
+
+/// What [`LeaderElector::is_leader`] reads; cleared when the election is
+/// dropped midway, so a cancelled replica never claims to lead.
+struct LeadingFlag<'a>(&'a AtomicBool);
+
+impl LeadingFlag<'_> {
+    fn set(&self, leading: bool) {
+        self.0.store(leading, Ordering::SeqCst);
+    }
+}
+
+impl Drop for LeadingFlag<'_> {
+    fn drop(&mut self) {
+        self.set(false);
     }
 }

@@ -123,9 +123,13 @@ pub(super) fn released(current: LeaseSpec, now: MicroTime) -> LeaseSpec {
     }
 }
 
-/// The Lease stores whole seconds; anything shorter still counts as one.
+/// The Lease stores whole seconds: a fraction counts as a whole second, so
+/// the others never wait less than the holder's own lease duration (with a
+/// renew deadline in the fraction's range, rounding down would let them take
+/// over while the holder still works).
 fn whole_seconds(duration: Duration) -> i32 {
-    i32::try_from(duration.as_secs().max(1)).unwrap_or(i32::MAX)
+    let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    i32::try_from(seconds.max(1)).unwrap_or(i32::MAX)
 }
 
 #[cfg(test)]
@@ -234,5 +238,13 @@ mod tests {
         let created = created_by("me", Duration::from_millis(300), time(1));
         assert_eq!(created.lease_duration_seconds, Some(1));
         assert_eq!(created.lease_transitions, Some(0));
+    }
+
+    #[test]
+    fn fractional_durations_are_rounded_up_never_down() {
+        for (millis, seconds) in [(1000, 1), (1500, 2), (4001, 5), (15_000, 15)] {
+            let created = created_by("me", Duration::from_millis(millis), time(1));
+            assert_eq!(created.lease_duration_seconds, Some(seconds), "{millis} ms");
+        }
     }
 }
