@@ -10,6 +10,8 @@ mod convergence;
 mod events;
 mod finalizer;
 mod leader_election;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod owned_children;
 mod reflector;
 mod wait;
