@@ -16,10 +16,11 @@ use kube_client::{
 use kube_runtime::{
     Controller,
     controller::{Action, Config},
+    reflector::ObjectRef,
     watcher,
 };
 
-use crate::common::{OURS, client_in_fresh_namespace, create, set_value, within};
+use crate::common::{OURS, client_in_fresh_namespace, create, eventually, next, set_value, within};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -159,4 +160,99 @@ async fn controller_requeues_as_the_reconcile_asks() {
         }
     })
     .await;
+}
+
+/// What the reconciles of the graceful shutdown test share with it.
+struct Shutdown {
+    api: Api<ConfigMap>,
+    /// Where the first reconcile says it started.
+    started: futures::channel::mpsc::UnboundedSender<String>,
+    /// What every reconcile waits for before finishing.
+    gate: tokio::sync::Semaphore,
+    reconciled: Mutex<Vec<String>>,
+}
+
+/// Waits at the gate, then marks the object as finished on the apiserver.
+async fn finish_after_the_gate(cm: Arc<ConfigMap>, ctx: Arc<Shutdown>) -> Result<Action, Failed> {
+    let name = cm.metadata.name.clone().unwrap_or_default();
+    ctx.reconciled.lock().expect("lock").push(name.clone());
+    let _ = ctx.started.unbounded_send(name.clone());
+    let _permit = ctx.gate.acquire().await.expect("the gate stays open");
+    let finished = serde_json::json!({ "metadata": { "annotations": { "finished": "yes" } } });
+    ctx.api
+        .patch(&name, &PatchParams::default(), &Patch::Merge(finished))
+        .await?;
+    Ok(Action::await_change())
+}
+
+#[tokio::test]
+async fn graceful_shutdown_lets_the_reconcile_in_flight_finish_and_starts_no_other() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    create(&config_maps, "in-flight", "1").await;
+    let (started, mut reconcile_started) = futures::channel::mpsc::unbounded();
+    let ctx = Arc::new(Shutdown {
+        api: config_maps.clone(),
+        started,
+        gate: tokio::sync::Semaphore::new(0),
+        reconciled: Mutex::default(),
+    });
+    let (shutdown, shutdown_requested) = futures::channel::oneshot::channel::<()>();
+    let controller = Controller::new(config_maps.clone(), watcher::Config::default().labels(OURS))
+        .with_config(Config::default().concurrency(1))
+        .graceful_shutdown_on(async {
+            let _ = shutdown_requested.await;
+        });
+    let store = controller.store();
+    let outcomes = tokio::spawn(
+        controller
+            .run(finish_after_the_gate, retry_soon_for_shutdown, ctx.clone())
+            .collect::<Vec<_>>(),
+    );
+
+    assert_eq!(
+        next("the first reconcile", &mut reconcile_started).await,
+        "in-flight"
+    );
+    // Another object is due while the only worker is busy.
+    create(&config_maps, "queued", "1").await;
+    eventually("the controller to see the queued object", || async {
+        store.get(&ObjectRef::new("queued").within(&ns)).map(|_| ())
+    })
+    .await;
+
+    shutdown.send(()).expect("the controller is running");
+    ctx.gate.add_permits(10);
+    let outcomes = within("the controller to shut down", outcomes)
+        .await
+        .expect("the controller did not panic");
+
+    let finished: Vec<_> = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Ok((obj_ref, _)) => obj_ref.name.clone(),
+            Err(err) => panic!("the reconcile failed: {err}"),
+        })
+        .collect();
+    assert_eq!(finished, ["in-flight"], "the reconcile in flight reported");
+    assert_eq!(
+        *ctx.reconciled.lock().expect("lock"),
+        ["in-flight"],
+        "no reconcile started after the shutdown request"
+    );
+    let marked = config_maps.get("in-flight").await.expect("exists");
+    assert_eq!(
+        marked
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("finished"))
+            .map(String::as_str),
+        Some("yes"),
+        "the reconcile in flight ran to its end"
+    );
+}
+
+fn retry_soon_for_shutdown(_: Arc<ConfigMap>, _: &Failed, _: Arc<Shutdown>) -> Action {
+    Action::requeue(Duration::from_secs(1))
 }
