@@ -19,6 +19,19 @@ test: controlplane
 test-faults: controlplane
     cargo test -p kube-test -p kube-client -p kube-runtime --test faults --no-fail-fast
 
+# Soak (about ten minutes, not part of `test`): a controller managing 500 objects through
+# injected faults and 10 apiserver restarts must converge; prints RSS samples and the trend.
+# Flags: --objects N, --restarts N, --interval SECONDS.
+soak *FLAGS: controlplane
+    cargo run -q -p kube-test --example soak -- {{FLAGS}}
+
+# Run each fuzz target (fuzz/, a workspace of its own) for a few seconds. cargo-fuzz needs
+# nightly features; RUSTC_BOOTSTRAP=1 lets the stable toolchain provide them.
+fuzz-smoke seconds="10":
+    cd fuzz && for target in $(cargo fuzz list); do \
+        RUSTC_BOOTSTRAP=1 cargo fuzz run --target-dir target "$target" -- -max_total_time={{seconds}}; \
+    done
+
 # Build the local control plane (etcd, kube-apiserver, controllers) if its Go sources changed.
 controlplane:
     cargo run -q -p kube-test --example controlplane -- build

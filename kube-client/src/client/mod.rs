@@ -25,6 +25,9 @@
 
 mod auth;
 mod body;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod json;
 mod retry;
 #[cfg(feature = "rustls-tls")]

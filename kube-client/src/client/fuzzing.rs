@@ -1,0 +1,48 @@
+//! Entry points for the fuzz targets in `fuzz/`: the watch decoder, which is
+//! otherwise only reachable through a live watch. Not a stable API; only
+//! built with the `fuzzing` feature.
+
+use bytes::Bytes;
+use futures::{StreamExt, stream};
+use kube_core::WatchEvent;
+use serde::de::DeserializeOwned;
+
+use super::watch::{EventStream, LineSplitter};
+use crate::Result;
+
+/// The lines [`LineSplitter`] finds in a body that arrives as `chunks`: every
+/// complete non-blank line, then the unterminated rest if it is not blank.
+pub fn split_lines(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut splitter = LineSplitter::default();
+    let mut lines = Vec::new();
+    for chunk in chunks {
+        splitter.push(Bytes::copy_from_slice(chunk));
+        while let Some(line) = splitter.next_line() {
+            lines.push(line.to_vec());
+        }
+    }
+    if let Some(rest) = splitter.finish() {
+        lines.push(rest.to_vec());
+    }
+    lines
+}
+
+/// Every item the client's watch stream yields for a body that arrives as
+/// `chunks`, decoding events as `K`.
+pub fn decode_watch_body<K: DeserializeOwned>(chunks: &[&[u8]]) -> Vec<Result<WatchEvent<K>>> {
+    let body = stream::iter(
+        chunks
+            .iter()
+            .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
+            .collect::<Vec<_>>(),
+    );
+    let events = EventStream::<_, K>::new(body).collect::<Vec<_>>();
+    // Every chunk is ready: nothing ever waits.
+    let mut events = std::pin::pin!(events);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(items) = events.as_mut().poll(&mut cx) {
+            return items;
+        }
+    }
+}
