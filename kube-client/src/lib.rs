@@ -47,6 +47,15 @@
 //! - `rustls-tls` and `ring` (default): TLS by rustls with the ring provider.
 //! - `gzip`: ask the server for compressed responses.
 //! - `jsonpatch`: `Patch::Json` (RFC 6902).
+//! - `aws-lc-rs`: rustls with the aws-lc-rs provider (preferred over ring when
+//!   both are on).
+//! - `webpki-roots`: trust the webpki root set, compiled in, instead of the
+//!   operating system's store when a cluster names no certificate authority.
+//! - `hyper-util-tracing`: `tracing` events of the connection pool beneath the
+//!   HTTP client.
+//! - `http-proxy`, `socks5`, `proxy`, `openssl-tls`: accepted so dependency
+//!   lines written for kube-rs resolve. Proxies always work; TLS is always
+//!   rustls, and `openssl-tls` turns on `rustls-tls` with ring.
 //!
 //! Watching for the long run (relists, bookmarks, backoff), caching and
 //! controllers are the job of `kube-runtime`, built on this crate.

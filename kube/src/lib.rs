@@ -53,6 +53,21 @@
 //! - `jsonpatch`: `Patch::Json` (RFC 6902 JSON patches).
 //! - `gzip`: ask the apiserver for compressed responses.
 //! - `metrics`: controller metrics registered into a `prometheus-client` registry.
+//! - `aws-lc-rs`: rustls with the aws-lc-rs provider instead of ring.
+//! - `webpki-roots`: when a cluster names no certificate authority, trust the
+//!   webpki (Mozilla) root set compiled into the binary instead of the
+//!   operating system's trust store.
+//! - `hyper-util-tracing`: `tracing` events from the connection layer.
+//!
+//! Some features exist so that dependency lines written for kube-rs resolve
+//! unchanged, and say so:
+//!
+//! - `http-proxy`, `socks5`, `proxy`: proxies (`proxy-url` in the kubeconfig,
+//!   `HTTPS_PROXY`/`NO_PROXY`, `socks5://` URLs) always work; these features add
+//!   nothing.
+//! - `openssl-tls`: TLS is always rustls here; this feature turns on
+//!   `rustls-tls` with the ring provider, so a program that asked for OpenSSL
+//!   builds and connects the same way, without linking OpenSSL.
 //!
 //! The final binary picks the Kubernetes version through `k8s-openapi`'s
 //! version feature (for example `k8s-openapi = { features = ["latest"] }`); this

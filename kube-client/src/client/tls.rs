@@ -112,13 +112,19 @@ pub enum Error {
     Config(#[source] rustls::Error),
 }
 
-/// The crypto provider: ring when enabled, else the process-wide default.
+/// The crypto provider: aws-lc-rs when enabled (it is only ever enabled on
+/// purpose, while ring is on by default), else ring when enabled, else the
+/// process-wide default.
 pub(crate) fn crypto_provider() -> Result<Arc<CryptoProvider>, Error> {
-    #[cfg(feature = "ring")]
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        Ok(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+    }
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
     {
         Ok(Arc::new(rustls::crypto::ring::default_provider()))
     }
-    #[cfg(not(feature = "ring"))]
+    #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
     {
         CryptoProvider::get_default()
             .cloned()
@@ -172,15 +178,7 @@ fn server_verifier(
                 .build()
                 .map_err(|e| Error::Config(rustls::Error::General(e.to_string())))?
         }
-        None => match rustls_platform_verifier::Verifier::new(provider.clone()) {
-            Ok(verifier) => Arc::new(verifier),
-            // Plain-HTTP clusters need no trust store; HTTPS ones fail their
-            // handshake with this reason, naming the server.
-            Err(error) => Arc::new(NoTrustStore {
-                reason: error.to_string(),
-                provider: provider.clone(),
-            }),
-        },
+        None => default_trust(provider)?,
     };
     match config.tls_server_name.as_deref().filter(|n| !n.is_empty()) {
         None => Ok(verifier),
@@ -193,6 +191,36 @@ fn server_verifier(
             }))
         }
     }
+}
+
+/// The verifier for clusters that name no certificate authority: Mozilla's
+/// root set as compiled into `webpki-roots`.
+#[cfg(feature = "webpki-roots")]
+fn default_trust(provider: &Arc<CryptoProvider>) -> Result<Arc<dyn ServerCertVerifier>, Error> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let verifier: Arc<dyn ServerCertVerifier> =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| Error::Config(rustls::Error::General(e.to_string())))?;
+    Ok(verifier)
+}
+
+/// The verifier for clusters that name no certificate authority: the
+/// operating system's trust store.
+#[cfg(not(feature = "webpki-roots"))]
+fn default_trust(provider: &Arc<CryptoProvider>) -> Result<Arc<dyn ServerCertVerifier>, Error> {
+    Ok(
+        match rustls_platform_verifier::Verifier::new(provider.clone()) {
+            Ok(verifier) => Arc::new(verifier),
+            // Plain-HTTP clusters need no trust store; HTTPS ones fail their
+            // handshake with this reason, naming the server.
+            Err(error) => Arc::new(NoTrustStore {
+                reason: error.to_string(),
+                provider: provider.clone(),
+            }),
+        },
+    )
 }
 
 /// Accepts any server certificate; handshake signatures are still verified.
@@ -294,12 +322,14 @@ impl ServerCertVerifier for FixedServerName {
 
 /// Refuses every server: no certificate authority was configured and the
 /// operating system's trust store could not be loaded.
+#[cfg(not(feature = "webpki-roots"))]
 #[derive(Debug)]
 struct NoTrustStore {
     reason: String,
     provider: Arc<CryptoProvider>,
 }
 
+#[cfg(not(feature = "webpki-roots"))]
 impl ServerCertVerifier for NoTrustStore {
     fn verify_server_cert(
         &self,
@@ -569,6 +599,59 @@ mod tests {
         // The system store does not know the test CA either.
         let config = Config::new(http::Uri::from_static("https://127.0.0.1:6443"));
         assert!(verify(&config, "127.0.0.1").is_err());
+    }
+
+    /// With `webpki-roots`, a cluster without a certificate authority trusts
+    /// Mozilla's roots: a public chain verifies, a private one does not.
+    #[cfg(feature = "webpki-roots")]
+    #[test]
+    fn webpki_roots_trust_public_chains_when_no_authority_is_configured() {
+        const LEAF: &[u8] = include_bytes!("../config/test_data/public-leaf-aws.der");
+        const INTERMEDIATE: &[u8] =
+            include_bytes!("../config/test_data/public-intermediate-aws.der");
+        // A moment when the public chain was valid.
+        let when = UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_786_530_173));
+        let config = Config::new(http::Uri::from_static("https://aws.amazon.com"));
+        let verifier = server_verifier(&config, &provider()).expect("verifier");
+        let public = ServerName::try_from("aws.amazon.com").expect("name");
+        verifier
+            .verify_server_cert(
+                &CertificateDer::from(LEAF),
+                &[CertificateDer::from(INTERMEDIATE)],
+                &public,
+                &[],
+                when,
+            )
+            .expect("a public chain verifies against the webpki roots");
+        let private = ServerName::try_from("127.0.0.1").expect("name");
+        let err = verifier
+            .verify_server_cert(
+                &CertificateDer::from(der(SERVER)),
+                &[],
+                &private,
+                &[],
+                UnixTime::now(),
+            )
+            .expect_err("the test CA is no public root");
+        assert!(
+            matches!(
+                err,
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+            ),
+            "{err:?}"
+        );
+    }
+
+    /// The provider follows the features: aws-lc-rs when it is on, else ring.
+    #[test]
+    fn the_crypto_provider_follows_the_features() {
+        let key_provider = format!("{:?}", provider().key_provider);
+        let expected = if cfg!(feature = "aws-lc-rs") {
+            "AwsLcRs"
+        } else {
+            "Ring"
+        };
+        assert_eq!(key_provider, expected);
     }
 
     #[test]
