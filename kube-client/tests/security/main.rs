@@ -5,7 +5,8 @@
 //!   client keys never appear in `Debug` or `Display` of configurations, clients
 //!   and errors, nor in any `tracing` output down to TRACE level (the HTTP/2
 //!   stack's included), on success and on failure (`401`, failing plugins);
-//! - `insecure-skip-tls-verify` is warned about once;
+//! - the server's certificate is verified unless `insecure-skip-tls-verify` is
+//!   set, which is warned about once;
 //! - exec plugins run with exactly their command, arguments and environment,
 //!   never through a shell;
 //! - missing credential files fail with errors naming the file.
@@ -14,6 +15,7 @@ mod capture;
 mod exec;
 mod files;
 mod secrets;
+mod tls;
 
 use k8s_openapi::api::{
     authentication::v1::{TokenRequest, TokenRequestSpec},
@@ -36,8 +38,8 @@ async fn admin_config() -> Config {
     env().await.config().await.expect("admin config")
 }
 
-/// A token of a new service account allowed to read namespaces... and nothing
-/// else is needed: `GET /version` and `GET /api` need no permission.
+/// A token of a new service account (without permissions: `GET /version`
+/// needs none, and refusals are as useful here as answers).
 async fn service_account_token(name: &str) -> String {
     let env = env().await;
     let ns = env.fresh_namespace().await.expect("namespace");
