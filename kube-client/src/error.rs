@@ -170,6 +170,12 @@ pub enum Error {
     #[error("authentication failed: {0}")]
     Auth(#[source] crate::client::AuthError),
 
+    /// The server accepted a streaming request (`exec`, `attach`,
+    /// `portforward`) but the answer was not a valid WebSocket upgrade.
+    #[cfg(feature = "ws")]
+    #[error("could not open a WebSocket to the apiserver: {0}")]
+    UpgradeConnection(#[source] crate::client::UpgradeConnectionError),
+
     /// No cluster configuration was found: neither a kubeconfig nor an in-cluster
     /// service account.
     #[cfg(feature = "config")]

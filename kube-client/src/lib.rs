@@ -47,6 +47,8 @@
 //! - `rustls-tls` and `ring` (default): TLS by rustls with the ring provider.
 //! - `gzip`: ask the server for compressed responses.
 //! - `jsonpatch`: `Patch::Json` (RFC 6902).
+//! - `ws`: `Api::exec`, `Api::attach` and `Api::portforward` of pods
+//!   over WebSockets, with the credentials and TLS settings of the client.
 //! - `aws-lc-rs`: rustls with the aws-lc-rs provider (preferred over ring when
 //!   both are on).
 //! - `webpki-roots`: trust the webpki root set, compiled in, instead of the

@@ -1,4 +1,5 @@
-//! Subresources with their own params: pod logs and evictions.
+//! Subresources with their own params: pod logs and evictions, and (feature
+//! `ws`) `exec`, `attach` and `portforward`.
 //!
 //! `status` and `scale` need no params of their own: they use
 //! [`Request::get_subresource`] and friends, and [`Scale`] is the type of the
@@ -12,6 +13,11 @@ use crate::{
     request::{Error, JSON_MIME, Request, build},
 };
 pub use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec, ScaleStatus};
+
+#[cfg(feature = "ws")]
+mod attach;
+#[cfg(feature = "ws")]
+pub use attach::AttachParams;
 
 /// Options of a pod's `log` subresource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -58,6 +58,8 @@
 //!   webpki (Mozilla) root set compiled into the binary instead of the
 //!   operating system's trust store.
 //! - `hyper-util-tracing`: `tracing` events from the connection layer.
+//! - `ws`: `exec`, `attach` and `portforward` of pods over WebSockets
+//!   (`Api::exec`, `api::AttachedProcess`, `api::Portforwarder`).
 //!
 //! Some features exist so that dependency lines written for kube-rs resolve
 //! unchanged, and say so:

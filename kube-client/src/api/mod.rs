@@ -29,6 +29,12 @@
 
 mod core_methods;
 pub mod entry;
+#[cfg(feature = "ws")]
+mod portforward;
+#[cfg(feature = "ws")]
+mod remote_command;
+#[cfg(feature = "ws")]
+mod streaming;
 mod subresource;
 mod util;
 
@@ -52,6 +58,13 @@ pub use kube_core::{
 };
 pub use subresource::{
     Ephemeral, Evict, EvictParams, Log, LogParams, Resize, Scale, ScaleSpec, ScaleStatus,
+};
+#[cfg(feature = "ws")]
+pub use {
+    kube_core::subresource::AttachParams,
+    portforward::Portforwarder,
+    remote_command::{AttachedProcess, TerminalSize},
+    streaming::{Attach, Execute, Portforward},
 };
 
 use kube_core::{DynamicResourceScope, NamespaceResourceScope, NamespaceScope, discovery::Scope};

@@ -32,11 +32,17 @@ mod json;
 mod retry;
 #[cfg(feature = "rustls-tls")]
 mod tls;
+#[cfg(feature = "ws")]
+mod upgrade;
 mod watch;
 
 pub use auth::Error as AuthError;
 #[cfg(feature = "rustls-tls")]
 pub use tls::Error as RustlsTlsError;
+#[cfg(feature = "ws")]
+pub(crate) use upgrade::protocols as upgrade_protocols;
+#[cfg(feature = "ws")]
+pub use upgrade::{Connection, UpgradeConnectionError};
 
 use std::{
     fmt,
@@ -645,6 +651,14 @@ impl HttpSettings {
     }
 
     fn build(&self) -> Result<reqwest::Client> {
+        self.builder()?.build().map_err(|e| Error::Connect {
+            server: self.server.clone(),
+            source: Box::new(e),
+        })
+    }
+
+    /// A client builder with every setting but the HTTP version.
+    fn builder(&self) -> Result<reqwest::ClientBuilder> {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
@@ -682,10 +696,7 @@ impl HttpSettings {
             // Otherwise HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply.
             None => builder,
         };
-        builder.build().map_err(|e| Error::Connect {
-            server: self.server.clone(),
-            source: Box::new(e),
-        })
+        Ok(builder)
     }
 }
 

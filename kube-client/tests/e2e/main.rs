@@ -7,5 +7,6 @@ mod auth;
 mod common;
 mod crud;
 mod discovery;
+mod streaming;
 mod subresources;
 mod watch;
