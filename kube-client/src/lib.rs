@@ -49,6 +49,8 @@
 //! - `jsonpatch`: `Patch::Json` (RFC 6902).
 //! - `ws`: `Api::exec`, `Api::attach` and `Api::portforward` of pods
 //!   over WebSockets, with the credentials and TLS settings of the client.
+//! - `kubelet-debug`: exec, attach, port-forward and logs through a kubelet's
+//!   own endpoints (`Client::kubelet_node_exec` and friends).
 //! - `aws-lc-rs`: rustls with the aws-lc-rs provider (preferred over ring when
 //!   both are on).
 //! - `webpki-roots`: trust the webpki root set, compiled in, instead of the

@@ -56,6 +56,8 @@ pub mod crd;
 pub mod discovery;
 pub mod dynamic;
 pub mod gvk;
+#[cfg(feature = "kubelet-debug")]
+pub mod kubelet_debug;
 pub mod labels;
 pub mod metadata;
 pub mod object;

@@ -18,6 +18,8 @@ pub use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec, ScaleStatus};
 mod attach;
 #[cfg(feature = "ws")]
 pub use attach::AttachParams;
+#[cfg(feature = "kubelet-debug")]
+pub(crate) use attach::validate_ports;
 
 /// Options of a pod's `log` subresource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,7 +45,7 @@ pub struct LogParams {
 }
 
 impl LogParams {
-    fn validate(&self) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.since_seconds.is_some() && self.since_time.is_some() {
             return Err(Error::Validation(
                 "set at most one of since_seconds and since_time".into(),
@@ -72,6 +74,16 @@ impl Request {
         lp.validate()?;
         let mut query = Query::new();
         query.opt("container", lp.container.as_deref());
+        lp.append_to(&mut query);
+        let path = self.subresource_path("log", name)?;
+        build(Method::GET, query.url(&path), None, Vec::new())
+    }
+}
+
+impl LogParams {
+    /// Every option but the container, which the kubelet takes in the path.
+    pub(crate) fn append_to(&self, query: &mut Query) {
+        let lp = self;
         query.flag("follow", lp.follow);
         query.opt_num("limitBytes", lp.limit_bytes);
         query.flag("pretty", lp.pretty);
@@ -80,8 +92,6 @@ impl Request {
         query.opt_num("sinceTime", lp.since_time);
         query.opt_num("tailLines", lp.tail_lines);
         query.flag("timestamps", lp.timestamps);
-        let path = self.subresource_path("log", name)?;
-        build(Method::GET, query.url(&path), None, Vec::new())
     }
 }
 

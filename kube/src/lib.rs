@@ -60,6 +60,9 @@
 //! - `hyper-util-tracing`: `tracing` events from the connection layer.
 //! - `ws`: `exec`, `attach` and `portforward` of pods over WebSockets
 //!   (`Api::exec`, `api::AttachedProcess`, `api::Portforwarder`).
+//! - `kubelet-debug`: the same, and logs, through a kubelet's own endpoints
+//!   (`Client::kubelet_node_exec` and friends), for a client whose cluster URL
+//!   is the kubelet.
 //!
 //! Some features exist so that dependency lines written for kube-rs resolve
 //! unchanged, and say so:

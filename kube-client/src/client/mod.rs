@@ -29,6 +29,8 @@ mod body;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+#[cfg(feature = "kubelet-debug")]
+mod kubelet_debug;
 mod retry;
 #[cfg(feature = "rustls-tls")]
 mod tls;

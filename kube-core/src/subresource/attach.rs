@@ -147,6 +147,24 @@ impl AttachParams {
         query.flag("tty", self.tty);
         query.opt("container", self.container.as_deref());
     }
+
+    /// The streams as the kubelet's own endpoints name them; the container
+    /// goes in their path.
+    #[cfg(feature = "kubelet-debug")]
+    pub(crate) fn append_to_kubelet(&self, query: &mut Query) -> Result<(), Error> {
+        self.validate()?;
+        for (key, on) in [
+            ("input", self.stdin),
+            ("output", self.stdout),
+            ("error", self.stderr),
+            ("tty", self.tty),
+        ] {
+            if on {
+                query.pair(key, "1");
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Request {

@@ -458,3 +458,52 @@ async fn portforward_refuses_a_malformed_first_frame() {
     );
     server.await.expect("the server");
 }
+
+#[cfg(feature = "kubelet-debug")]
+#[tokio::test]
+async fn kubelet_exec_uses_the_kubelets_paths_and_the_same_framing() {
+    use kube_core::kubelet_debug::KubeletDebugParams;
+
+    let (pods, seen, server) = serve(
+        |c| c,
+        v5,
+        |mut socket| async move {
+            socket
+                .send(binary(1, b"from the node"))
+                .await
+                .expect("send");
+            socket
+                .send(binary(3, br#"{"metadata":{},"status":"Success"}"#))
+                .await
+                .expect("send");
+            socket.close(None).await.expect("close");
+        },
+    )
+    .await;
+    let client = pods.into_client();
+    let pod = KubeletDebugParams {
+        name: "web",
+        namespace: "shop",
+        pod_uid: Some("1f2e"),
+    };
+    let mut process = client
+        .kubelet_node_exec(&pod, "main", ["hostname"], &AttachParams::default())
+        .await
+        .expect("the socket opens");
+    let mut out = String::new();
+    process
+        .stdout()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .await
+        .expect("read");
+    assert_eq!(out, "from the node");
+    let status = process.take_status().expect("status").await;
+    assert_eq!(status.and_then(|s| s.status).as_deref(), Some("Success"));
+    process.join().await.expect("a clean end");
+    server.await.expect("the server");
+    assert_eq!(
+        seen.lock().expect("lock").uri,
+        "/exec/shop/web/1f2e/main?output=1&error=1&command=hostname"
+    );
+}
