@@ -47,6 +47,14 @@
 //!
 //! Outside of Rust, `just cluster` runs the same control plane in the
 //! foreground and prints `export KUBECONFIG=...` for `kubectl`.
+//!
+//! # Faults
+//!
+//! [`faults::FaultProxy`] sits between a client and the control plane and
+//! injects what real clusters do to long-running clients: `429`s and `5xx`s,
+//! delays, dropped connections, cut and stalled bodies, watches ended with
+//! `410 Gone`. Together with [`TestEnv::restart`] it shows that a client or
+//! controller keeps working through them.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
