@@ -18,6 +18,11 @@
 //! - **Requeues.** The [`Action`] a reconcile returns (or `error_policy` returns
 //!   for a failure) says when to look at the object again.
 //!
+//! To run one active replica among several, drive the controller inside
+//! [`LeaderElector::run`](crate::leader_election::LeaderElector::run): it runs
+//! only while its replica holds the Lease, and is dropped in time when the
+//! Lease is lost (see [`leader_election`](crate::leader_election)).
+//!
 //! ```no_run
 //! use std::{sync::Arc, time::Duration};
 //! use futures::StreamExt;
