@@ -47,6 +47,8 @@
 //! - `rustls-tls` and `ring` (default): TLS by rustls with the ring provider.
 //! - `gzip`: ask the server for compressed responses.
 //! - `jsonpatch`: `Patch::Json` (RFC 6902).
+//! - `admission`: `api::admission`, the `AdmissionReview` types of admission
+//!   webhooks (from `kube-core`).
 //! - `ws`: `Api::exec`, `Api::attach` and `Api::portforward` of pods
 //!   over WebSockets, with the credentials and TLS settings of the client.
 //! - `kubelet-debug`: exec, attach, port-forward and logs through a kubelet's

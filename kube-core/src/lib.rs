@@ -51,6 +51,8 @@
 //! assert_eq!(widget.types.as_ref().map(|t| t.kind.as_str()), Some("Widget"));
 //! ```
 
+#[cfg(feature = "admission")]
+pub mod admission;
 pub mod cel;
 pub mod crd;
 pub mod discovery;

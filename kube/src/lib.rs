@@ -58,6 +58,8 @@
 //!   webpki (Mozilla) root set compiled into the binary instead of the
 //!   operating system's trust store.
 //! - `hyper-util-tracing`: `tracing` events from the connection layer.
+//! - `admission`: `core::admission`, the `AdmissionReview` types for writing
+//!   admission webhooks.
 //! - `ws`: `exec`, `attach` and `portforward` of pods over WebSockets
 //!   (`Api::exec`, `api::AttachedProcess`, `api::Portforwarder`).
 //! - `kubelet-debug`: the same, and logs, through a kubelet's own endpoints

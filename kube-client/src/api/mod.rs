@@ -40,6 +40,9 @@ mod util;
 
 use std::{fmt, marker::PhantomData};
 
+/// The types of admission webhooks: `AdmissionReview` and friends.
+#[cfg(feature = "admission")]
+pub use kube_core::admission;
 pub use kube_core::params::{
     DeleteParams, GetParams, ListParams, Patch, PatchParams, PostParams, Preconditions,
     PropagationPolicy, ValidationDirective, VersionMatch, WatchParams,

@@ -3,6 +3,7 @@
 //!
 //! Every test needs the control plane: when it cannot start, the tests fail.
 
+mod admission;
 mod auth;
 mod common;
 mod crud;
