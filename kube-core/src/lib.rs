@@ -54,9 +54,12 @@
 #[cfg(feature = "admission")]
 pub mod admission;
 pub mod cel;
+pub mod conversion;
 pub mod crd;
 pub mod discovery;
+pub mod duration;
 pub mod dynamic;
+pub mod error_boundary;
 pub mod gvk;
 #[cfg(feature = "kubelet-debug")]
 pub mod kubelet_debug;
@@ -81,7 +84,9 @@ pub use cel::{
 };
 pub use crd::CustomResourceExt;
 pub use discovery::ApiResource;
+pub use duration::Duration;
 pub use dynamic::DynamicObject;
+pub use error_boundary::DeserializeGuard;
 pub use gvk::{GroupVersion, GroupVersionKind, GroupVersionResource};
 pub use labels::{Expression, ParseExpressionError, Selector, SelectorExt};
 pub use metadata::{ListMeta, ObjectMeta, PartialObjectMeta, PartialObjectMetaExt, TypeMeta};

@@ -8,6 +8,7 @@ mod auth;
 mod common;
 mod crud;
 mod discovery;
+mod guard;
 mod streaming;
 mod subresources;
 mod watch;
