@@ -170,6 +170,11 @@ pub enum Error {
     #[error("authentication failed: {0}")]
     Auth(#[source] crate::client::AuthError),
 
+    /// A reference could not be followed (feature `unstable-client`).
+    #[cfg(feature = "unstable-client")]
+    #[error("could not follow the reference: {0}")]
+    RefResolve(String),
+
     /// The server accepted a streaming request (`exec`, `attach`,
     /// `portforward`) but the answer was not a valid WebSocket upgrade.
     #[cfg(feature = "ws")]

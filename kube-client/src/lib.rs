@@ -49,6 +49,8 @@
 //! - `jsonpatch`: `Patch::Json` (RFC 6902).
 //! - `admission`: `api::admission`, the `AdmissionReview` types of admission
 //!   webhooks (from `kube-core`).
+//! - `unstable-client`: `Client::get`, `Client::list` and `Client::fetch` by
+//!   scope or by reference, without an `Api`.
 //! - `ws`: `Api::exec`, `Api::attach` and `Api::portforward` of pods
 //!   over WebSockets, with the credentials and TLS settings of the client.
 //! - `kubelet-debug`: exec, attach, port-forward and logs through a kubelet's

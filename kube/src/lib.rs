@@ -60,6 +60,8 @@
 //! - `hyper-util-tracing`: `tracing` events from the connection layer.
 //! - `admission`: `core::admission`, the `AdmissionReview` types for writing
 //!   admission webhooks.
+//! - `unstable-client`: `Client::get`, `Client::list` and `Client::fetch`,
+//!   by scope (`client::scope::{Cluster, Namespace}`) or by reference.
 //! - `ws`: `exec`, `attach` and `portforward` of pods over WebSockets
 //!   (`Api::exec`, `api::AttachedProcess`, `api::Portforwarder`).
 //! - `kubelet-debug`: the same, and logs, through a kubelet's own endpoints

@@ -25,6 +25,8 @@
 
 mod auth;
 mod body;
+#[cfg(feature = "unstable-client")]
+mod client_ext;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -39,6 +41,10 @@ mod upgrade;
 mod watch;
 
 pub use auth::Error as AuthError;
+#[cfg(feature = "unstable-client")]
+pub use client_ext::{
+    Cluster, CollectionUrl, Namespace, NamespaceError, NamespacedRef, ObjectRef, ObjectUrl, scope,
+};
 #[cfg(feature = "rustls-tls")]
 pub use tls::Error as RustlsTlsError;
 #[cfg(feature = "ws")]

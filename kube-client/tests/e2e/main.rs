@@ -5,6 +5,7 @@
 
 mod admission;
 mod auth;
+mod client_ext;
 mod common;
 mod crud;
 mod discovery;
