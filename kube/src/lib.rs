@@ -62,6 +62,12 @@
 //!   admission webhooks.
 //! - `unstable-client`: `Client::get`, `Client::list` and `Client::fetch`,
 //!   by scope (`client::scope::{Cluster, Namespace}`) or by reference.
+//! - `unstable-runtime`: shared reflectors (`runtime::reflector::store_shared`,
+//!   `Writer::subscribe`, `WatchStreamExt::reflect_shared`) and the
+//!   controller's `for_shared_stream`, `owns_shared_stream` and
+//!   `watches_shared_stream`. `Controller::for_stream`, `owns_stream`,
+//!   `watches_stream` and `reconcile_on`, behind this flag in kube-rs, are
+//!   always available here.
 //! - `ws`: `exec`, `attach` and `portforward` of pods over WebSockets
 //!   (`Api::exec`, `api::AttachedProcess`, `api::Portforwarder`).
 //! - `kubelet-debug`: the same, and logs, through a kubelet's own endpoints

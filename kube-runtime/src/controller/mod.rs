@@ -58,6 +58,8 @@
 mod applier;
 mod request;
 mod runner;
+#[cfg(feature = "unstable-runtime-subscribe")]
+mod shared;
 mod shutdown;
 mod trigger;
 

@@ -21,6 +21,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "unstable-runtime-subscribe")]
+mod dispatch;
 pub mod object_ref;
 pub mod store;
 
@@ -30,6 +32,8 @@ use futures::{Stream, TryStreamExt};
 
 pub use object_ref::{Extra as ObjectRefExtra, Lookup, ObjectRef};
 pub use store::{Store, Writer, store};
+#[cfg(feature = "unstable-runtime-subscribe")]
+pub use {dispatch::ReflectHandle, store::store_shared};
 
 use crate::watcher;
 
@@ -41,6 +45,28 @@ where
     W: Stream<Item = watcher::Result<watcher::Event<K>>>,
 {
     stream.inspect_ok(move |event| writer.apply_watcher_event(event))
+}
+
+/// Applies every event of `stream` to a shared `writer` and announces what
+/// it stored to the writer's subscribers, passing the events on.
+#[cfg(feature = "unstable-runtime-subscribe")]
+pub(crate) fn reflector_shared<K, W>(writer: Writer<K>, stream: W) -> impl Stream<Item = W::Item>
+where
+    K: Lookup + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+    W: Stream<Item = watcher::Result<watcher::Event<K>>>,
+{
+    use futures::StreamExt;
+    futures::stream::unfold(
+        (Box::pin(stream), writer),
+        |(mut stream, mut writer)| async move {
+            let item = stream.next().await?;
+            if let Ok(event) = &item {
+                writer.apply_and_announce(event).await;
+            }
+            Some((item, (stream, writer)))
+        },
+    )
 }
 
 #[cfg(test)]

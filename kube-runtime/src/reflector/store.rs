@@ -29,6 +29,9 @@ where
     buffer: HashMap<ObjectRef<K>, Arc<K>>,
     dyntype: K::DynamicType,
     ready: watch::Sender<bool>,
+    /// Announces stored objects to subscribers, for shared writers.
+    #[cfg(feature = "unstable-runtime-subscribe")]
+    dispatcher: Option<super::dispatch::Dispatcher<K>>,
 }
 
 impl<K: 'static + Lookup + Clone> Writer<K>
@@ -43,6 +46,40 @@ where
             buffer: HashMap::new(),
             dyntype,
             ready,
+            #[cfg(feature = "unstable-runtime-subscribe")]
+            dispatcher: None,
+        }
+    }
+
+    /// A writer that announces what it stores to subscribers
+    /// ([`subscribe`](Self::subscribe)), each of which may lag `buf_size`
+    /// objects behind before the writer waits for it. Feed it with
+    /// [`WatchStreamExt::reflect_shared`](crate::WatchStreamExt::reflect_shared).
+    #[cfg(feature = "unstable-runtime-subscribe")]
+    pub fn new_shared(buf_size: usize, dyntype: K::DynamicType) -> Self {
+        let mut writer = Self::new(dyntype);
+        writer.dispatcher = Some(super::dispatch::Dispatcher::new(buf_size));
+        writer
+    }
+
+    /// A stream of the objects this writer stores from now on; `None` unless
+    /// the writer was made shared ([`new_shared`](Self::new_shared)).
+    #[cfg(feature = "unstable-runtime-subscribe")]
+    pub fn subscribe(&self) -> Option<super::dispatch::ReflectHandle<K>> {
+        self.dispatcher
+            .as_ref()
+            .map(|dispatcher| dispatcher.subscribe(self.as_reader()))
+    }
+
+    /// Applies an event, then announces what it stored to the subscribers.
+    #[cfg(feature = "unstable-runtime-subscribe")]
+    pub(crate) async fn apply_and_announce(&mut self, event: &watcher::Event<K>) {
+        let mut stored = Vec::new();
+        self.apply_owned(event.clone(), |key| stored.push(key.clone()));
+        if let Some(dispatcher) = &self.dispatcher {
+            for key in stored {
+                dispatcher.announce(key).await;
+            }
         }
     }
 
@@ -280,6 +317,19 @@ where
     pub fn is_empty(&self) -> bool {
         self.read().is_empty()
     }
+}
+
+/// A store and a shared writer for it ([`Writer::new_shared`]), whose
+/// subscribers may each lag `buf_size` objects behind.
+#[cfg(feature = "unstable-runtime-subscribe")]
+#[must_use]
+pub fn store_shared<K>(buf_size: usize) -> (Store<K>, Writer<K>)
+where
+    K: 'static + Lookup + Clone,
+    K::DynamicType: Eq + Hash + Clone + Default,
+{
+    let writer = Writer::new_shared(buf_size, K::DynamicType::default());
+    (writer.as_reader(), writer)
 }
 
 /// An empty store and its writer, for a type known at compile time.

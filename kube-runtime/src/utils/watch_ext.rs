@@ -85,6 +85,21 @@ pub trait WatchStreamExt: Stream {
     {
         Reflect::new(self, writer)
     }
+
+    /// Applies every event to a shared writer
+    /// ([`store_shared`](crate::reflector::store_shared)) and announces the
+    /// stored objects to its subscribers, passing the events on. The stream
+    /// waits while a subscriber's queue is full, so it must be polled along
+    /// with the subscribers.
+    #[cfg(feature = "unstable-runtime-subscribe")]
+    fn reflect_shared<K>(self, writer: Writer<K>) -> impl Stream<Item = Self::Item>
+    where
+        Self: Stream<Item = watcher::Result<watcher::Event<K>>> + Sized,
+        K: Lookup + Clone + 'static,
+        K::DynamicType: Eq + Hash + Clone,
+    {
+        crate::reflector::reflector_shared(writer, self)
+    }
 }
 
 impl<St: ?Sized> WatchStreamExt for St where St: Stream {}

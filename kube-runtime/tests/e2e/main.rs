@@ -14,5 +14,7 @@ mod leader_election;
 mod metrics;
 mod owned_children;
 mod reflector;
+#[cfg(feature = "unstable-runtime-subscribe")]
+mod shared_reflector;
 mod wait;
 mod watcher;
