@@ -58,3 +58,10 @@ check:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# Benchmarks side by side with kube 5 from crates.io and against the decoding limit:
+# every scenario, each client in fresh processes, medians of several runs. Writes
+# target/bench/results.json. Flags: --reps N, --only watch_decode,initial_sync,...
+bench *FLAGS: controlplane
+    cargo build --release --manifest-path benches/Cargo.toml
+    "$CARGO_TARGET_DIR/release/kube-benches" run --out "$CARGO_TARGET_DIR/bench/results.json" {{FLAGS}}

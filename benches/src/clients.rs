@@ -1,0 +1,180 @@
+//! What each client does in each scenario.
+//!
+//! The code is written once and expanded twice, for our `kube` facade and for
+//! kube 5 from crates.io, so both clients run exactly the same program: the
+//! public API is the same name for name.
+
+use crate::cpu::Timing;
+
+/// What an initial sync measured.
+pub struct Synced {
+    /// From starting the watcher to `Store::wait_until_ready`.
+    pub elapsed: Timing,
+    /// The highest heap use above the starting point during the sync (bytes).
+    pub peak_heap: isize,
+    /// The heap held above the starting point once the store is ready (bytes).
+    pub held_heap: isize,
+    /// Objects in the store.
+    pub objects: usize,
+}
+
+/// A reconcile error neither client ever returns; both want a
+/// `std::error::Error`.
+#[derive(Debug)]
+pub struct Never;
+
+impl std::fmt::Display for Never {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("never")
+    }
+}
+
+impl std::error::Error for Never {}
+
+macro_rules! client_scenarios {
+    ($kube:ident) => {
+        use std::{hint::black_box, path::Path, pin::pin, sync::Arc};
+
+        use anyhow::{Context, Result, ensure};
+        use futures::{StreamExt, TryStreamExt, future};
+        use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+        use serde::de::DeserializeOwned;
+
+        use ::$kube::{
+            Api, Client, Config, Resource,
+            api::WatchParams,
+            config::{KubeConfigOptions, Kubeconfig},
+            runtime::{
+                Controller, WatchStreamExt,
+                controller::Action,
+                reflector::{self, Lookup},
+                watcher,
+            },
+        };
+
+        use crate::{
+            clients::{Never, Synced},
+            cpu::{Stopwatch, Timing},
+            fixtures::{BENCH_SELECTOR, NAMESPACE},
+            heap,
+            scenarios::Progress,
+        };
+
+        /// A client of the plain-HTTP server at `url`, without credentials.
+        pub fn local_client(url: &str) -> Result<Client> {
+            let config = Config::new(url.parse().context("server url")?);
+            Client::try_from(config).context("building the client")
+        }
+
+        /// A client from a kubeconfig file's current context.
+        pub async fn kubeconfig_client(path: &Path) -> Result<Client> {
+            let kubeconfig = Kubeconfig::read_from(path).context("reading the kubeconfig")?;
+            let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .context("loading the kubeconfig")?;
+            Client::try_from(config).context("building the client")
+        }
+
+        /// Runs one watch to its end and counts its events.
+        pub async fn watch_decode(client: Client, expected: usize) -> Result<Timing> {
+            let api: Api<ConfigMap> = Api::namespaced(client, NAMESPACE);
+            let started = Stopwatch::start();
+            let mut events = pin!(api.watch(&WatchParams::default(), "0").await?);
+            let mut seen = 0;
+            while let Some(event) = events.try_next().await? {
+                black_box(&event);
+                seen += 1;
+            }
+            let elapsed = started.stop();
+            ensure!(seen == expected, "saw {seen} of {expected} events");
+            Ok(elapsed)
+        }
+
+        /// Starts a reflector on `api` and waits until its store is ready.
+        pub async fn sync_store<K>(api: Api<K>, config: watcher::Config) -> Result<Synced>
+        where
+            K: Resource<DynamicType = ()>
+                + Lookup<DynamicType = ()>
+                + Clone
+                + DeserializeOwned
+                + std::fmt::Debug
+                + Send
+                + Sync
+                + 'static,
+        {
+            let (store, writer) = reflector::store::<K>();
+            let base = heap::live();
+            heap::reset_peak();
+            let started = Stopwatch::start();
+            let events = watcher(api, config)
+                .reflect(writer)
+                .for_each(|_| future::ready(()));
+            let task = tokio::spawn(events);
+            store.wait_until_ready().await?;
+            let elapsed = started.stop();
+            let peak_heap = heap::peak() - base;
+            let held_heap = heap::live() - base;
+            let objects = store.len();
+            task.abort();
+            Ok(Synced {
+                elapsed,
+                peak_heap,
+                held_heap,
+                objects,
+            })
+        }
+
+        /// The initial sync of the local server's pods.
+        pub async fn initial_sync(client: Client) -> Result<Synced> {
+            sync_store(
+                Api::<Pod>::namespaced(client, NAMESPACE),
+                watcher::Config::default(),
+            )
+            .await
+        }
+
+        /// The initial sync of the real apiserver's config maps (those the
+        /// benchmark created: the namespace holds one more of its own).
+        pub async fn real_sync(client: Client) -> Result<Synced> {
+            let config = watcher::Config::default().labels(BENCH_SELECTOR);
+            sync_store(Api::<ConfigMap>::namespaced(client, NAMESPACE), config).await
+        }
+
+        async fn reconcile(
+            object: Arc<ConfigMap>,
+            progress: Arc<Progress>,
+        ) -> Result<Action, Never> {
+            let meta = object.meta();
+            progress.reconciled(meta.name.as_deref(), meta.resource_version.as_deref());
+            Ok(Action::await_change())
+        }
+
+        fn error_policy(_: Arc<ConfigMap>, _: &Never, _: Arc<Progress>) -> Action {
+            Action::await_change()
+        }
+
+        /// Runs a controller on the config maps until `progress` is complete.
+        pub async fn controller(client: Client, progress: Arc<Progress>) -> Result<Timing> {
+            let api: Api<ConfigMap> = Api::namespaced(client, NAMESPACE);
+            let started = Stopwatch::start();
+            let run = Controller::new(api, watcher::Config::default())
+                .run(reconcile, error_policy, Arc::clone(&progress))
+                .for_each(|_| future::ready(()));
+            tokio::select! {
+                () = run => anyhow::bail!("the controller stopped"),
+                () = progress.finished() => {}
+            }
+            Ok(started.stop())
+        }
+    };
+}
+
+/// Our client: the `kube` facade of this repository.
+pub mod ours {
+    client_scenarios!(kube);
+}
+
+/// The peer: kube 5.0.0 from crates.io.
+pub mod peer {
+    client_scenarios!(kube_peer);
+}

@@ -1,0 +1,266 @@
+//! Runs every measurement in a fresh process, several times, alternating the
+//! clients, and reports medians with their spread.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+use crate::{
+    apiserver,
+    measure::{Values, Who},
+    scenarios::Scenario,
+};
+
+/// What to run.
+pub struct Plan {
+    /// Repetitions per client and scenario.
+    pub reps: usize,
+    /// The scenarios, in order.
+    pub scenarios: Vec<Scenario>,
+    /// Where `results.json` goes.
+    pub out: PathBuf,
+}
+
+/// Every sample of one metric, by client.
+#[derive(Default)]
+struct Samples {
+    by_who: BTreeMap<&'static str, Vec<f64>>,
+}
+
+/// Median, lowest and highest of some samples.
+#[derive(Clone, Copy)]
+struct Summary {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn summarize(samples: &[f64]) -> Option<Summary> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = match n {
+        0 => return None,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    };
+    Some(Summary {
+        median,
+        min: sorted[0],
+        max: sorted[n - 1],
+    })
+}
+
+/// Runs the plan, prints the table and writes the JSON results.
+pub fn run(plan: &Plan) -> Result<()> {
+    let exe = std::env::current_exe().context("locating the benchmark binary")?;
+    let mut samples: BTreeMap<&'static str, Samples> = BTreeMap::new();
+    let mut notes: Vec<String> = Vec::new();
+    for &scenario in &plan.scenarios {
+        // The control plane lives only while its scenario runs.
+        let env = match scenario {
+            Scenario::RealApiserver => {
+                eprintln!("starting a kube-test control plane and creating its config maps...");
+                let runtime = tokio::runtime::Runtime::new()?;
+                Some((runtime.block_on(apiserver::prepare())?, runtime))
+            }
+            _ => None,
+        };
+        let kubeconfig = env.as_ref().map(|(env, _)| env.kubeconfig_path());
+        for rep in 0..plan.reps {
+            // Alternate who goes first, so drift in the machine's load is shared.
+            let order = if rep % 2 == 0 {
+                [Who::Ours, Who::Peer, Who::Limit]
+            } else {
+                [Who::Peer, Who::Ours, Who::Limit]
+            };
+            for who in order {
+                eprint!(
+                    "{:<20} {:<5} run {}/{}: ",
+                    scenario.name(),
+                    who.name(),
+                    rep + 1,
+                    plan.reps
+                );
+                let values = run_child(&exe, who, scenario, kubeconfig)?;
+                eprintln!("{}", describe(&values));
+                for (name, value) in values {
+                    if let Some(metric) = scenario.metrics().iter().find(|m| m.name == name) {
+                        samples
+                            .entry(metric.name)
+                            .or_default()
+                            .by_who
+                            .entry(who.name())
+                            .or_default()
+                            .push(value);
+                    } else if rep == 0 {
+                        notes.push(format!(
+                            "{} {}: {name} = {value}",
+                            scenario.name(),
+                            who.name()
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some((env, runtime)) = env {
+            runtime.block_on(async move { drop(env) });
+        }
+    }
+    let (table, results) = report(plan, &samples);
+    println!("{table}");
+    for note in notes {
+        println!("  note: {note}");
+    }
+    if let Some(dir) = plan.out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&plan.out, serde_json::to_vec_pretty(&results)?)
+        .with_context(|| format!("writing {}", plan.out.display()))?;
+    println!("results written to {}", plan.out.display());
+    Ok(())
+}
+
+fn describe(values: &Values) -> String {
+    values
+        .iter()
+        .map(|(k, v)| format!("{k}={v:.4}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn run_child(
+    exe: &Path,
+    who: Who,
+    scenario: Scenario,
+    kubeconfig: Option<&Path>,
+) -> Result<Values> {
+    let mut command = Command::new(exe);
+    command
+        .args(["--client", who.name(), "--scenario", scenario.name()])
+        .stderr(std::process::Stdio::inherit());
+    if let Some(path) = kubeconfig {
+        command.arg("--kubeconfig").arg(path);
+    }
+    let output = command
+        .output()
+        .with_context(|| format!("running {} for {}", scenario.name(), who.name()))?;
+    if !output.status.success() {
+        bail!(
+            "{} for {} failed ({})",
+            scenario.name(),
+            who.name(),
+            output.status
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).with_context(|| format!("reading the child's result {line:?}"))
+}
+
+fn report(plan: &Plan, samples: &BTreeMap<&'static str, Samples>) -> (String, serde_json::Value) {
+    let mut table = String::new();
+    let mut entries = Vec::new();
+    let _ = writeln!(
+        table,
+        "\n{:<24} {:>5} {:>9} {:>9} {:>9} {:>10} {:>11}   spread (min-max) ours | peer",
+        "scenario", "unit", "ours", "peer", "limit", "peer/ours", "ours/limit"
+    );
+    let _ = writeln!(table, "{}", "-".repeat(120));
+    for scenario in &plan.scenarios {
+        for metric in scenario.metrics() {
+            let Some(found) = samples.get(metric.name) else {
+                continue;
+            };
+            let get = |who: Who| found.by_who.get(who.name()).and_then(|s| summarize(s));
+            let (ours, peer, limit) = (get(Who::Ours), get(Who::Peer), get(Who::Limit));
+            let median = |s: Option<Summary>| s.map(|s| s.median);
+            let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+                _ => "-".into(),
+            };
+            let cell = |s: Option<Summary>| s.map_or("-".into(), |s| format!("{:.3}", s.median));
+            let spread =
+                |s: Option<Summary>| s.map_or("-".into(), |s| format!("{:.3}-{:.3}", s.min, s.max));
+            let _ = writeln!(
+                table,
+                "{:<24} {:>5} {:>9} {:>9} {:>9} {:>10} {:>11}   {} | {}",
+                metric.name,
+                metric.unit,
+                cell(ours),
+                cell(peer),
+                cell(limit),
+                ratio(median(peer), median(ours)),
+                ratio(median(ours), median(limit)),
+                spread(ours),
+                spread(peer),
+            );
+            entries.push(json!({
+                "name": metric.name,
+                "unit": metric.unit,
+                "ours": median(ours),
+                "peer": median(peer),
+                "limit": median(limit),
+                "lower_is_better": true,
+                "what": metric.what,
+                "limit_is": metric.limit,
+                "spread": {
+                    "ours": ours.map(|s| [s.min, s.max]),
+                    "peer": peer.map(|s| [s.min, s.max]),
+                    "limit": limit.map(|s| [s.min, s.max]),
+                },
+                "samples": plan.reps,
+            }));
+        }
+    }
+    if let (Some(peak), Some(store)) = (
+        samples.get("initial_sync_peak_heap"),
+        samples.get("initial_sync_store_heap"),
+    ) {
+        for who in [Who::Ours, Who::Peer] {
+            let get = |s: &Samples| s.by_who.get(who.name()).and_then(|s| summarize(s));
+            if let (Some(peak), Some(store)) = (get(peak), get(store)) {
+                let _ = writeln!(
+                    table,
+                    "peak heap / store heap during the initial sync ({}): {:.2}x",
+                    who.name(),
+                    peak.median / store.median
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        table,
+        "\nwhat is measured (limit = the work no client can avoid):"
+    );
+    for scenario in &plan.scenarios {
+        for metric in scenario.metrics() {
+            let _ = writeln!(
+                table,
+                "  {:<24} {}; limit: {}",
+                metric.name, metric.what, metric.limit
+            );
+        }
+    }
+    (table, json!({ "scenarios": entries }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        let odd = summarize(&[3.0, 1.0, 2.0]).map(|s| (s.median, s.min, s.max));
+        assert_eq!(odd, Some((2.0, 1.0, 3.0)));
+        let even = summarize(&[4.0, 1.0, 2.0, 3.0]).map(|s| s.median);
+        assert_eq!(even, Some(2.5));
+        assert!(summarize(&[]).is_none());
+    }
+}

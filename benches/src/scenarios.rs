@@ -1,0 +1,412 @@
+//! The scenarios: what the local server serves for each, and what the clients
+//! are asked to do with it.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::{
+    fixtures::{self, LIST_VERSION},
+    server::{self, Reply, Routes},
+};
+
+/// Events in the watch decode scenario.
+pub const WATCH_EVENTS: usize = 100_000;
+/// Pods in the initial sync scenario.
+pub const SYNC_PODS: usize = 20_000;
+/// Objects in the controller scenarios.
+pub const CONTROLLER_OBJECTS: usize = 10_000;
+/// Updates per object streamed during the second controller scenario.
+pub const UPDATES_PER_OBJECT: usize = 10;
+/// Config maps created in the real apiserver.
+pub const APISERVER_OBJECTS: usize = 5_000;
+/// The page size of every list (the watchers' default).
+pub const PAGE_SIZE: usize = 500;
+
+/// A scenario a client process runs; several report more than one measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// `Api::watch` over a long chunked body of config map events.
+    WatchDecode,
+    /// A reflector's paginated initial list of pods, to `Store::wait_until_ready`.
+    InitialSync,
+    /// A controller reconciling every object of a list once.
+    ControllerOnce,
+    /// A controller reconciling every object up to its last of several updates.
+    ControllerUpdates,
+    /// A reflector's initial sync against the real kube-apiserver.
+    RealApiserver,
+}
+
+impl Scenario {
+    /// Every scenario, in the order they run.
+    pub const ALL: [Scenario; 5] = [
+        Scenario::WatchDecode,
+        Scenario::InitialSync,
+        Scenario::ControllerOnce,
+        Scenario::ControllerUpdates,
+        Scenario::RealApiserver,
+    ];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::WatchDecode => "watch_decode",
+            Scenario::InitialSync => "initial_sync",
+            Scenario::ControllerOnce => "controller_once",
+            Scenario::ControllerUpdates => "controller_updates",
+            Scenario::RealApiserver => "real_apiserver",
+        }
+    }
+
+    /// The scenario named `name`.
+    pub fn from_name(name: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The measurements this scenario reports, in table order. Every time is
+    /// reported twice: wall-clock (`name`) and CPU time of the client's thread
+    /// (`name_cpu`), which a busy machine disturbs far less.
+    pub fn metrics(self) -> &'static [Metric] {
+        match self {
+            Scenario::WatchDecode => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "watch_decode",
+                        "Api::watch yields 100k ConfigMap events (~1 KiB)",
+                        "UTF-8 check + serde_json::from_str::<WatchEvent<ConfigMap>> per line",
+                    ),
+                    Metric::cpu("watch_decode_cpu"),
+                ];
+                METRICS
+            }
+            Scenario::InitialSync => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "initial_sync",
+                        "reflector: 20k Pods (~4 KiB), pages of 500, to Store ready",
+                        "serde_json decoding of the pages into ObjectList<Pod>",
+                    ),
+                    Metric::cpu("initial_sync_cpu"),
+                    Metric {
+                        name: "initial_sync_peak_heap",
+                        unit: "MiB",
+                        what: "peak heap during that sync",
+                        limit: "heap of a Vec of the 20k Pods (decoded, then cloned to exact capacity)",
+                    },
+                    Metric {
+                        name: "initial_sync_store_heap",
+                        unit: "MiB",
+                        what: "heap held once the store is ready",
+                        limit: "heap of a Vec of the 20k Pods (decoded, then cloned to exact capacity)",
+                    },
+                ];
+                METRICS
+            }
+            Scenario::ControllerOnce => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "controller_once",
+                        "Controller: 10k ConfigMaps each reconciled once",
+                        "decoding the list pages",
+                    ),
+                    Metric::cpu("controller_once_cpu"),
+                ];
+                METRICS
+            }
+            Scenario::ControllerUpdates => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "controller_updates",
+                        "Controller: 10k ConfigMaps + 100k MODIFIED events, each reconciled at its last version",
+                        "decoding the list pages and the events",
+                    ),
+                    Metric::cpu("controller_updates_cpu"),
+                ];
+                METRICS
+            }
+            Scenario::RealApiserver => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "real_apiserver",
+                        "reflector: 5k ConfigMaps from kube-apiserver (kube-test), to Store ready",
+                        "the same paginated LIST, decoded, without watcher or store",
+                    ),
+                    Metric::cpu("real_apiserver_cpu"),
+                ];
+                METRICS
+            }
+        }
+    }
+}
+
+/// One reported measurement.
+pub struct Metric {
+    /// Its key in `results.json`.
+    pub name: &'static str,
+    /// `s` or `MiB`.
+    pub unit: &'static str,
+    /// What is measured.
+    pub what: &'static str,
+    /// What its limit is.
+    pub limit: &'static str,
+}
+
+impl Metric {
+    /// A wall-clock time in seconds.
+    const fn time(name: &'static str, what: &'static str, limit: &'static str) -> Metric {
+        Metric {
+            name,
+            unit: "s",
+            what,
+            limit,
+        }
+    }
+
+    /// The CPU time of the client's thread during the time before it.
+    const fn cpu(name: &'static str) -> Metric {
+        Metric {
+            name,
+            unit: "cpu-s",
+            what: "CPU time of the client's (single) runtime thread during that",
+            limit: "CPU time of the same decoding",
+        }
+    }
+}
+
+/// The lines of the watch decode scenario: `ADDED` config maps.
+pub fn watch_decode_lines() -> Vec<Vec<u8>> {
+    (0..WATCH_EVENTS)
+        .map(|i| {
+            fixtures::watch_line(
+                "ADDED",
+                &fixtures::config_map(i, LIST_VERSION + 1 + i as u64),
+            )
+        })
+        .collect()
+}
+
+/// Serves `lines` as the body of every watch, then ends it.
+pub struct WatchOnce {
+    body: Bytes,
+}
+
+impl WatchOnce {
+    /// A server for `lines`.
+    pub fn new(lines: &[Vec<u8>]) -> Self {
+        Self {
+            body: server::chunked(lines.iter().map(Vec::as_slice)),
+        }
+    }
+}
+
+impl Routes for WatchOnce {
+    fn reply(&self, target: &str) -> Reply {
+        if server::query_param(target, "watch") == Some("true") {
+            Reply::Chunked {
+                encoded: self.body.clone(),
+                end: true,
+            }
+        } else {
+            Reply::NotFound
+        }
+    }
+}
+
+/// A paginated list, then a watch that streams prepared events and stays open.
+pub struct ListThenWatch {
+    pages: Vec<Bytes>,
+    watch: Bytes,
+}
+
+impl ListThenWatch {
+    /// A server for list `pages` (chained by `page-N` continue tokens) and the
+    /// watch event `lines` that follow.
+    pub fn new(pages: &[Vec<u8>], lines: &[Vec<u8>]) -> Self {
+        Self {
+            pages: pages.iter().map(|p| Bytes::from(p.clone())).collect(),
+            watch: server::chunked(lines.iter().map(Vec::as_slice)),
+        }
+    }
+}
+
+impl Routes for ListThenWatch {
+    fn reply(&self, target: &str) -> Reply {
+        if server::query_param(target, "watch") == Some("true") {
+            return Reply::Chunked {
+                encoded: self.watch.clone(),
+                end: false,
+            };
+        }
+        let page = match server::query_param(target, "continue") {
+            None => Some(0),
+            Some(token) => token
+                .strip_prefix("page-")
+                .and_then(|n| n.parse::<usize>().ok()),
+        };
+        match page.and_then(|n| self.pages.get(n)) {
+            Some(body) => Reply::Full(body.clone()),
+            None => Reply::NotFound,
+        }
+    }
+}
+
+/// The list pages of the initial sync scenario.
+pub fn initial_sync_pages() -> Vec<Vec<u8>> {
+    let pods: Vec<Value> = (0..SYNC_PODS)
+        .map(|i| fixtures::pod(i, LIST_VERSION - SYNC_PODS as u64 + i as u64))
+        .collect();
+    fixtures::list_pages("Pod", &pods, PAGE_SIZE)
+}
+
+/// The resource version of config map `i` in the controller scenarios' list.
+fn listed_version(i: usize) -> u64 {
+    LIST_VERSION - CONTROLLER_OBJECTS as u64 + i as u64
+}
+
+/// The resource version of the `round`th update (from 1) of config map `i`.
+fn updated_version(round: usize, i: usize) -> u64 {
+    LIST_VERSION + ((round - 1) * CONTROLLER_OBJECTS + i + 1) as u64
+}
+
+/// The list pages of the controller scenarios.
+pub fn controller_pages() -> Vec<Vec<u8>> {
+    let maps: Vec<Value> = (0..CONTROLLER_OBJECTS)
+        .map(|i| fixtures::config_map(i, listed_version(i)))
+        .collect();
+    fixtures::list_pages("ConfigMap", &maps, PAGE_SIZE)
+}
+
+/// The watch events of the controller scenario with updates: every object
+/// modified `UPDATES_PER_OBJECT` times, round after round.
+pub fn controller_update_lines() -> Vec<Vec<u8>> {
+    (1..=UPDATES_PER_OBJECT)
+        .flat_map(|round| (0..CONTROLLER_OBJECTS).map(move |i| (round, i)))
+        .map(|(round, i)| {
+            fixtures::watch_line(
+                "MODIFIED",
+                &fixtures::config_map(i, updated_version(round, i)),
+            )
+        })
+        .collect()
+}
+
+/// The version each object must be reconciled at for the controller scenario to
+/// be complete.
+pub fn controller_targets(with_updates: bool) -> Vec<u64> {
+    (0..CONTROLLER_OBJECTS)
+        .map(|i| {
+            if with_updates {
+                updated_version(UPDATES_PER_OBJECT, i)
+            } else {
+                listed_version(i)
+            }
+        })
+        .collect()
+}
+
+/// Which objects a controller has reconciled at their target version. Shared
+/// by both clients' reconcilers, so they do identical work per call.
+pub struct Progress {
+    targets: Vec<u64>,
+    seen: Vec<AtomicU64>,
+    remaining: AtomicUsize,
+    done: Notify,
+    /// Every reconcile call, for the report.
+    pub calls: AtomicUsize,
+}
+
+impl Progress {
+    /// Waits for every object to reach the version in `targets`.
+    pub fn new(targets: Vec<u64>) -> Arc<Self> {
+        Arc::new(Self {
+            seen: targets.iter().map(|_| AtomicU64::new(0)).collect(),
+            remaining: AtomicUsize::new(targets.len()),
+            targets,
+            done: Notify::new(),
+            calls: AtomicUsize::new(0),
+        })
+    }
+
+    /// Records a reconcile of config map `name` at resource version `version`.
+    pub fn reconciled(&self, name: Option<&str>, version: Option<&str>) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let index = name
+            .and_then(|n| n.rsplit('-').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        let version = version.and_then(|v| v.parse::<u64>().ok());
+        let (Some(index), Some(version)) = (index, version) else {
+            return;
+        };
+        let (Some(target), Some(seen)) = (self.targets.get(index), self.seen.get(index)) else {
+            return;
+        };
+        let before = seen.fetch_max(version, Ordering::Relaxed);
+        if before < *target
+            && version >= *target
+            && self.remaining.fetch_sub(1, Ordering::Relaxed) == 1
+        {
+            self.done.notify_one();
+        }
+    }
+
+    /// Completes once every object was reconciled at its target version.
+    pub async fn finished(&self) {
+        while self.remaining.load(Ordering::Relaxed) > 0 {
+            self.done.notified().await;
+        }
+    }
+}
+
+/// How long to wait for any one scenario before calling it stuck.
+pub const DEADLINE: Duration = Duration::from_secs(600);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_completes_when_every_object_reached_its_target() {
+        let progress = Progress::new(vec![5, 7]);
+        progress.reconciled(Some("app-config-000000"), Some("5"));
+        progress.reconciled(Some("app-config-000001"), Some("6"));
+        assert_eq!(progress.remaining.load(Ordering::Relaxed), 1);
+        progress.reconciled(Some("app-config-000000"), Some("9"));
+        assert_eq!(
+            progress.remaining.load(Ordering::Relaxed),
+            1,
+            "counted once"
+        );
+        progress.reconciled(Some("app-config-000001"), Some("7"));
+        assert_eq!(progress.remaining.load(Ordering::Relaxed), 0);
+        assert_eq!(progress.calls.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn update_versions_follow_the_list_and_increase() {
+        assert!(updated_version(1, 0) > listed_version(CONTROLLER_OBJECTS - 1));
+        assert!(updated_version(2, 0) > updated_version(1, CONTROLLER_OBJECTS - 1));
+    }
+
+    #[test]
+    fn the_list_route_follows_continue_tokens() {
+        let routes = ListThenWatch::new(&[b"one".to_vec(), b"two".to_vec()], &[]);
+        let body = |target: &str| match routes.reply(target) {
+            Reply::Full(body) => String::from_utf8_lossy(&body).into_owned(),
+            Reply::Chunked { .. } => "watch".into(),
+            Reply::NotFound => "404".into(),
+        };
+        assert_eq!(body("/api/v1/namespaces/bench/pods?limit=500"), "one");
+        assert_eq!(body("/api/v1/pods?limit=500&continue=page-1"), "two");
+        assert_eq!(body("/api/v1/pods?continue=page-2"), "404");
+        assert_eq!(body("/api/v1/pods?watch=true&resourceVersion=1"), "watch");
+    }
+}
