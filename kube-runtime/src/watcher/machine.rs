@@ -2,10 +2,15 @@
 //!
 //! The machine is generic over [`ListWatch`], so its transitions can be tested
 //! with scripted list and watch responses, without a server.
+//!
+//! While a page of a paginated list is emitted, the next page is already
+//! requested: the apiserver reads and encodes it while the consumer handles the
+//! current one, instead of the two taking turns. At most one page is fetched
+//! ahead, so memory grows by one page at most.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc, task::Poll};
 
-use futures::{Stream, StreamExt, stream::BoxStream};
+use futures::{Stream, StreamExt, future::BoxFuture, stream::BoxStream};
 use kube_client::core::{
     ObjectList, Resource, WatchEvent,
     params::{ListParams, WatchParams},
@@ -39,6 +44,60 @@ pub(crate) trait ListWatch: Send + Sync + 'static {
 
 type EventStream<V> = BoxStream<'static, kube_client::Result<WatchEvent<V>>>;
 
+/// The next page of a paginated list, requested ahead of need.
+enum NextPage<V> {
+    /// Not answered yet; `sent` once the request had its chance to go out.
+    Pending {
+        request: BoxFuture<'static, kube_client::Result<ObjectList<V>>>,
+        sent: bool,
+    },
+    /// Answered.
+    Answered(kube_client::Result<ObjectList<V>>),
+}
+
+impl<V> NextPage<V> {
+    /// Requests the page after `continue_token` (the request starts when first
+    /// advanced or awaited).
+    fn request<A: ListWatch<Value = V>>(
+        api: &Arc<A>,
+        config: &Config,
+        continue_token: &str,
+    ) -> Self {
+        let api = Arc::clone(api);
+        let params = config.next_page_params(continue_token);
+        NextPage::Pending {
+            request: Box::pin(async move { api.list(&params).await }),
+            sent: false,
+        }
+    }
+
+    /// Lets the request make progress without waiting for it (sending it, then
+    /// reading the answer as it arrives); the task is woken when it can go on.
+    async fn advance(&mut self) {
+        let NextPage::Pending { request, sent } = self else {
+            return;
+        };
+        if let Poll::Ready(answer) = futures::poll!(request.as_mut()) {
+            *self = NextPage::Answered(answer);
+        } else if !*sent {
+            *sent = true;
+            // A consumer that keeps up takes a whole page without ever waiting,
+            // so on a single-threaded runtime the connection's task would not
+            // get to send the request until the page is done. Yielding once lets
+            // it go out now, and the server works on it in the meantime.
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Waits for the answer.
+    async fn answer(self) -> kube_client::Result<ObjectList<V>> {
+        match self {
+            NextPage::Pending { request, .. } => request.await,
+            NextPage::Answered(answer) => answer,
+        }
+    }
+}
+
 /// Where the watcher is.
 enum State<V> {
     /// Nothing is known: the next step (re)lists from scratch. After a
@@ -46,12 +105,17 @@ enum State<V> {
     /// [`ListSemantic::Any`]: a cached list could be older than what was already
     /// seen, and would move consumers back in time.
     Empty { consistent: bool },
-    /// A paginated list is under way; the next page continues from the token.
-    NextPage { continue_token: String },
-    /// A page is being emitted, one object per step.
+    /// A paginated list is under way; the next page continues from the token
+    /// and may already be requested.
+    NextPage {
+        continue_token: String,
+        requested: Option<NextPage<V>>,
+    },
+    /// A page is being emitted, one object per step, while the next one (if
+    /// any) is requested.
     Emitting {
         items: std::vec::IntoIter<V>,
-        continue_token: Option<String>,
+        next: Option<(String, NextPage<V>)>,
         resource_version: Option<String>,
     },
     /// The state is known as of `resource_version`: the next step watches from
@@ -77,7 +141,7 @@ pub(crate) fn run<A: ListWatch>(
     config: Config,
 ) -> impl Stream<Item = super::Result<Event<A::Value>>> + Send {
     futures::stream::unfold(
-        (api, config, State::START),
+        (Arc::new(api), config, State::START),
         |(api, config, state)| async move {
             let (event, next) = step(&api, &config, state).await;
             Some((event, (api, config, next)))
@@ -103,7 +167,7 @@ fn after_failure<V>(gone: bool, otherwise: State<V>) -> State<V> {
 
 /// Advances until there is something to emit.
 async fn step<A: ListWatch>(
-    api: &A,
+    api: &Arc<A>,
     config: &Config,
     mut state: State<A::Value>,
 ) -> (super::Result<Event<A::Value>>, State<A::Value>) {
@@ -112,7 +176,7 @@ async fn step<A: ListWatch>(
             State::Empty { consistent } => match config.initial_list_strategy {
                 InitialListStrategy::ListWatch => {
                     match api.list(&config.first_page_params(consistent)).await {
-                        Ok(page) => return (Ok(Event::Init), emitting(page)),
+                        Ok(page) => return (Ok(Event::Init), emitting(api, config, page)),
                         Err(err) => {
                             return (
                                 Err(Error::InitialListFailed(err)),
@@ -135,12 +199,22 @@ async fn step<A: ListWatch>(
                 }
             },
 
-            State::NextPage { continue_token } => {
-                match api.list(&config.next_page_params(&continue_token)).await {
-                    Ok(page) => emitting(page),
+            State::NextPage {
+                continue_token,
+                requested,
+            } => {
+                let requested =
+                    requested.unwrap_or_else(|| NextPage::request(api, config, &continue_token));
+                match requested.answer().await {
+                    Ok(page) => emitting(api, config, page),
                     Err(err) => {
-                        // An expired continue token means the list must start over.
-                        let next = after_failure(is_gone(&err), State::NextPage { continue_token });
+                        // An expired continue token means the list must start over;
+                        // anything else asks for the same page again.
+                        let retry = State::NextPage {
+                            continue_token,
+                            requested: None,
+                        };
+                        let next = after_failure(is_gone(&err), retry);
                         return (Err(Error::InitialListFailed(err)), next);
                     }
                 }
@@ -148,19 +222,25 @@ async fn step<A: ListWatch>(
 
             State::Emitting {
                 mut items,
-                continue_token,
+                mut next,
                 resource_version,
             } => {
                 if let Some(obj) = items.next() {
+                    if let Some((_, page)) = &mut next {
+                        page.advance().await;
+                    }
                     let next = State::Emitting {
                         items,
-                        continue_token,
+                        next,
                         resource_version,
                     };
                     return (Ok(Event::InitApply(obj)), next);
                 }
-                match (continue_token, resource_version) {
-                    (Some(continue_token), _) => State::NextPage { continue_token },
+                match (next, resource_version) {
+                    (Some((continue_token, page)), _) => State::NextPage {
+                        continue_token,
+                        requested: Some(page),
+                    },
                     (None, Some(resource_version)) => {
                         return (Ok(Event::InitDone), State::Listed { resource_version });
                     }
@@ -274,11 +354,23 @@ fn remember_version<V: Resource>(resource_version: &mut String, obj: &V) {
     }
 }
 
-/// Starts emitting a listed page.
-fn emitting<V>(page: ObjectList<V>) -> State<V> {
+/// Starts emitting a listed page, and requests the next one if there is one.
+fn emitting<A: ListWatch>(
+    api: &Arc<A>,
+    config: &Config,
+    page: ObjectList<A::Value>,
+) -> State<A::Value> {
+    let next = page
+        .metadata
+        .continue_
+        .filter(|token| !token.is_empty())
+        .map(|token| {
+            let request = NextPage::request(api, config, &token);
+            (token, request)
+        });
     State::Emitting {
         items: page.items.into_iter(),
-        continue_token: page.metadata.continue_.filter(|token| !token.is_empty()),
+        next,
         resource_version: page
             .metadata
             .resource_version
@@ -587,6 +679,57 @@ mod tests {
                 "list rv=- continue=-"
             ]
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_the_next_page_while_emitting_the_current_one() {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1"), cm("b", "2")], "10", Some("p2"))))
+            .list(Ok(page(vec![cm("c", "3")], "10", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default(), 2).await;
+        assert_eq!(seen, ["Init", "InitApply(a)"]);
+        assert_eq!(
+            script.requests(),
+            ["list rv=- continue=-", "list rv=- continue=p2"],
+            "the second page is asked for before the first is fully emitted, the third not yet"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pages_arrive_in_order_with_one_page_requested_ahead() {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1")], "10", Some("p2"))))
+            .list(Ok(page(vec![cm("b", "2")], "10", Some("p3"))))
+            .list(Ok(page(vec![cm("c", "3")], "10", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default(), 3).await;
+        assert_eq!(seen, ["Init", "InitApply(a)", "InitApply(b)"]);
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=- continue=-",
+                "list rv=- continue=p2",
+                "list rv=- continue=p3"
+            ],
+        );
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "1")], "10", Some("p2"))))
+            .list(Ok(page(vec![cm("b", "2")], "10", Some("p3"))))
+            .list(Ok(page(vec![cm("c", "3")], "10", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default(), 5).await;
+        assert_eq!(
+            seen,
+            [
+                "Init",
+                "InitApply(a)",
+                "InitApply(b)",
+                "InitApply(c)",
+                "InitDone"
+            ]
+        );
+        assert_eq!(script.requests().len(), 3, "no page is asked for twice");
     }
 
     #[tokio::test(start_paused = true)]
