@@ -49,6 +49,8 @@
 //! - `jsonpatch`: `Patch::Json` (RFC 6902).
 //! - `admission`: `api::admission`, the `AdmissionReview` types of admission
 //!   webhooks (from `kube-core`).
+//! - `oidc`: refresh the ID token of an `oidc` auth-provider in the
+//!   kubeconfig (refresh-token grant against the issuer's token endpoint).
 //! - `unstable-client`: `Client::get`, `Client::list` and `Client::fetch` by
 //!   scope or by reference, without an `Api`.
 //! - `ws`: `Api::exec`, `Api::attach` and `Api::portforward` of pods

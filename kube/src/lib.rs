@@ -60,6 +60,8 @@
 //! - `hyper-util-tracing`: `tracing` events from the connection layer.
 //! - `admission`: `core::admission`, the `AdmissionReview` types for writing
 //!   admission webhooks.
+//! - `oidc`: refresh the ID token of an `oidc` auth-provider in the
+//!   kubeconfig with its refresh token when it expires or is refused.
 //! - `unstable-client`: `Client::get`, `Client::list` and `Client::fetch`,
 //!   by scope (`client::scope::{Cluster, Namespace}`) or by reference.
 //! - `unstable-runtime`: shared reflectors (`runtime::reflector::store_shared`,

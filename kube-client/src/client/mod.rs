@@ -41,6 +41,8 @@ mod upgrade;
 mod watch;
 
 pub use auth::Error as AuthError;
+#[cfg(feature = "oidc")]
+pub use auth::oidc_errors;
 #[cfg(feature = "unstable-client")]
 pub use client_ext::{
     Cluster, CollectionUrl, Namespace, NamespaceError, NamespacedRef, ObjectRef, ObjectUrl, scope,

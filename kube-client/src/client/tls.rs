@@ -150,6 +150,36 @@ pub(crate) fn rustls_client_config(
     Ok(tls)
 }
 
+/// A rustls configuration for servers other than the apiserver (an OIDC
+/// issuer): trusting `roots` when given, else what a cluster without a
+/// certificate authority trusts; no client certificate.
+#[cfg(feature = "oidc")]
+pub(crate) fn plain_client_config(roots: Option<&[Vec<u8>]>) -> Result<ClientConfig, Error> {
+    let provider = crypto_provider()?;
+    let verifier: Arc<dyn ServerCertVerifier> = match roots {
+        Some(certs) => {
+            let mut store = RootCertStore::empty();
+            for (index, der) in certs.iter().enumerate() {
+                store
+                    .add(CertificateDer::from(der.clone()))
+                    .map_err(|source| Error::AddRootCertificate { index, source })?;
+            }
+            WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+                .build()
+                .map_err(|e| Error::Config(rustls::Error::General(e.to_string())))?
+        }
+        None => default_trust(&provider)?,
+    };
+    let mut tls = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(Error::Config)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
 /// How the server's certificate is checked.
 fn server_verifier(
     config: &Config,

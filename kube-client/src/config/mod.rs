@@ -26,7 +26,7 @@ use std::{fmt, path::PathBuf, time::Duration};
 
 use http::{HeaderName, HeaderValue};
 
-mod data;
+pub(crate) mod data;
 mod errors;
 mod file_config;
 mod file_loader;

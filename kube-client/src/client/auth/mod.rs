@@ -19,7 +19,12 @@ use secrecy::ExposeSecret;
 use crate::Config;
 
 mod exec;
+#[cfg(feature = "oidc")]
+mod oidc;
 mod token_file;
+
+#[cfg(feature = "oidc")]
+pub use oidc::errors as oidc_errors;
 
 use exec::ExecPlugin;
 use token_file::TokenFile;
@@ -185,6 +190,11 @@ pub enum Error {
         source: jiff::Error,
     },
 
+    /// The `oidc` auth-provider gave no token (feature `oidc`).
+    #[cfg(feature = "oidc")]
+    #[error("the oidc auth-provider failed: {0}")]
+    Oidc(#[source] oidc_errors::Error),
+
     /// The exec plugin needs a terminal (`interactiveMode: Always`) and there is
     /// none.
     #[error(
@@ -213,6 +223,9 @@ enum Source {
     TokenFile(TokenFile),
     /// An exec plugin.
     Exec(Box<ExecPlugin>),
+    /// The `oidc` auth-provider, refreshing its ID token.
+    #[cfg(feature = "oidc")]
+    Oidc(Box<oidc::Oidc>),
 }
 
 impl Credentials {
@@ -242,6 +255,12 @@ impl Credentials {
                 #[cfg(feature = "rustls-tls")]
                 identity,
             )?))
+        } else if let Some(provider) = auth
+            .auth_provider
+            .as_ref()
+            .filter(|p| cfg!(feature = "oidc") && p.name == "oidc")
+        {
+            oidc_source(&provider.config)?
         } else if let Some(token) = auth.auth_provider.as_ref().and_then(|provider| {
             provider
                 .config
@@ -271,6 +290,12 @@ impl Credentials {
             Source::Fixed(value) => Ok(Some(value.clone())),
             Source::TokenFile(file) => Ok(Some(file.header())),
             Source::Exec(plugin) => plugin.authorization().await,
+            #[cfg(feature = "oidc")]
+            Source::Oidc(provider) => provider
+                .authorization()
+                .await
+                .map(Some)
+                .map_err(Error::Oidc),
         }
     }
 
@@ -281,6 +306,8 @@ impl Credentials {
             Source::None | Source::Fixed(_) => {}
             Source::TokenFile(file) => file.invalidate(),
             Source::Exec(plugin) => plugin.invalidate(),
+            #[cfg(feature = "oidc")]
+            Source::Oidc(provider) => provider.invalidate(),
         }
     }
 
@@ -288,6 +315,20 @@ impl Credentials {
     pub(crate) fn impersonation_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         self.impersonation.clone()
     }
+}
+
+/// The `oidc` auth-provider, refreshing its token.
+#[cfg(feature = "oidc")]
+fn oidc_source(config: &std::collections::HashMap<String, String>) -> Result<Source, Error> {
+    Ok(Source::Oidc(Box::new(
+        oidc::Oidc::new(config).map_err(Error::Oidc)?,
+    )))
+}
+
+/// Without the `oidc` feature the provider's stored token is used as it is.
+#[cfg(not(feature = "oidc"))]
+fn oidc_source(_config: &std::collections::HashMap<String, String>) -> Result<Source, Error> {
+    Ok(Source::None)
 }
 
 /// `Bearer <token>`, marked sensitive.

@@ -1,0 +1,468 @@
+//! The `oidc` auth-provider of kubeconfig files: an OpenID Connect ID token,
+//! refreshed with the refresh token when it expires (feature `oidc`).
+//!
+//! The provider's config holds `id-token`, and for refreshing
+//! `refresh-token`, `client-id`, `client-secret` (optional for public
+//! clients) and `idp-issuer-url`, with `idp-certificate-authority(-data)`
+//! when the issuer's certificate is not publicly trusted. Before each request
+//! the ID token's `exp` claim is checked (without verifying the signature:
+//! that is the apiserver's job; a token whose expiry cannot be read counts as
+//! expired when it can be refreshed); within ten seconds of expiry the token
+//! endpoint named by the issuer's `/.well-known/openid-configuration` is
+//! asked for a new one with the refresh-token grant (RFC 6749 §6). Client
+//! credentials go in an HTTP Basic header first and, if the provider refuses
+//! that, in the form body. The new tokens are kept in memory; the kubeconfig
+//! file is not rewritten.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use http::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Why an OIDC ID token could not be used or refreshed.
+pub mod errors {
+    use http::StatusCode;
+
+    /// The ID token is not a JWT whose expiry can be read.
+    #[derive(Debug, thiserror::Error)]
+    pub enum IdTokenError {
+        /// Not three dot-separated parts.
+        #[error("the ID token is not a JWT (three dot-separated parts)")]
+        InvalidFormat,
+
+        /// The payload is not base64url.
+        #[error("the ID token's payload is not base64url: {0}")]
+        InvalidBase64(#[source] base64::DecodeError),
+
+        /// The payload is not JSON.
+        #[error("the ID token's payload is not JSON: {0}")]
+        InvalidJson(#[source] serde_json::Error),
+
+        /// The `exp` claim is not a time.
+        #[error("the ID token's exp claim {0} is not a valid time")]
+        InvalidExpirationTimestamp(i64),
+    }
+
+    /// The token expired and the provider's config does not allow refreshing.
+    #[derive(Debug, thiserror::Error, Clone)]
+    pub enum RefreshInitError {
+        /// A field needed to refresh is missing.
+        #[error("the oidc auth-provider config has no {0}, which refreshing needs")]
+        MissingField(&'static str),
+
+        /// The issuer's certificate authority is not usable.
+        #[error("the oidc auth-provider's idp-certificate-authority is not usable: {0}")]
+        InvalidCertificateAuthority(String),
+    }
+
+    /// Asking the issuer for a new token failed.
+    #[derive(Debug, thiserror::Error)]
+    pub enum RefreshError {
+        /// The issuer URL or its token endpoint is not a URL.
+        #[error("{0:?} is not a valid URL")]
+        InvalidURI(String),
+
+        /// The issuer could not be reached.
+        #[error("could not reach the OIDC issuer at {url}: {source}")]
+        Transport {
+            /// What was asked for.
+            url: String,
+            /// What the HTTP stack reported.
+            #[source]
+            source: reqwest::Error,
+        },
+
+        /// The discovery document is not valid.
+        #[error("the issuer's /.well-known/openid-configuration is not valid: {0}")]
+        InvalidMetadata(#[source] serde_json::Error),
+
+        /// The issuer answered with an error status.
+        #[error("the OIDC issuer answered {0}")]
+        RequestFailed(StatusCode),
+
+        /// The token endpoint refused the client credentials in every form.
+        #[error(
+            "the token endpoint refused the client credentials (tried HTTP Basic and form fields)"
+        )]
+        AuthorizationFailure,
+
+        /// The token response is not valid.
+        #[error("the token endpoint's answer is not a valid token response: {0}")]
+        InvalidTokenResponse(#[source] serde_json::Error),
+
+        /// The token response holds no ID token.
+        #[error("the token endpoint's answer holds no id_token")]
+        NoIdTokenReceived,
+    }
+
+    /// Why the `oidc` auth-provider gave no token.
+    #[derive(Debug, thiserror::Error)]
+    pub enum Error {
+        /// The config has no `id-token` and cannot refresh one.
+        #[error("the oidc auth-provider config has no id-token")]
+        IdTokenMissing,
+
+        /// The ID token cannot be read.
+        #[error("invalid ID token: {0}")]
+        IdToken(#[source] IdTokenError),
+
+        /// The ID token expired and the config cannot refresh it.
+        #[error("the ID token expired and cannot be refreshed: {0}")]
+        RefreshInit(#[source] RefreshInitError),
+
+        /// The ID token expired and refreshing it failed.
+        #[error("the ID token expired and refreshing it failed: {0}")]
+        Refresh(#[source] RefreshError),
+    }
+}
+
+use errors::{Error, IdTokenError, RefreshError, RefreshInitError};
+
+/// Tokens are refreshed this long before they expire, so that a request does
+/// not arrive with a token that expired on the way.
+const EXPIRY_MARGIN_SECONDS: i64 = 10;
+
+const ID_TOKEN: &str = "id-token";
+const REFRESH_TOKEN: &str = "refresh-token";
+const CLIENT_ID: &str = "client-id";
+const CLIENT_SECRET: &str = "client-secret";
+const ISSUER_URL: &str = "idp-issuer-url";
+#[cfg(feature = "rustls-tls")]
+const ISSUER_CA_FILE: &str = "idp-certificate-authority";
+#[cfg(feature = "rustls-tls")]
+const ISSUER_CA_DATA: &str = "idp-certificate-authority-data";
+
+/// An `oidc` auth-provider's tokens.
+pub(crate) struct Oidc {
+    tokens: tokio::sync::Mutex<Tokens>,
+    refresher: Result<Refresher, RefreshInitError>,
+}
+
+impl std::fmt::Debug for Oidc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Oidc")
+            .field("can_refresh", &self.refresher.is_ok())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Tokens {
+    id_token: Option<SecretString>,
+    refresh_token: Option<SecretString>,
+    /// Set after the server refused the token: refresh before the next use.
+    refused: bool,
+}
+
+/// What refreshing needs.
+struct Refresher {
+    issuer: String,
+    client_id: String,
+    client_secret: Option<SecretString>,
+    http: reqwest::Client,
+}
+
+impl Oidc {
+    /// The provider's tokens, from its kubeconfig config.
+    pub(crate) fn new(config: &HashMap<String, String>) -> Result<Self, Error> {
+        let field = |name: &str| config.get(name).filter(|v| !v.trim().is_empty());
+        let id_token = field(ID_TOKEN).map(|t| SecretString::from(t.trim().to_string()));
+        let refresh_token = field(REFRESH_TOKEN).map(|t| SecretString::from(t.trim().to_string()));
+        let refresher = refresher(config);
+        if id_token.is_none() && (refresh_token.is_none() || refresher.is_err()) {
+            return Err(Error::IdTokenMissing);
+        }
+        Ok(Self {
+            tokens: tokio::sync::Mutex::new(Tokens {
+                id_token,
+                refresh_token,
+                refused: false,
+            }),
+            refresher,
+        })
+    }
+
+    /// The `Authorization` header: the ID token, refreshed first if it
+    /// expired (or was refused).
+    pub(crate) async fn authorization(&self) -> Result<HeaderValue, Error> {
+        let mut tokens = self.tokens.lock().await;
+        let usable = match &tokens.id_token {
+            Some(token) if !tokens.refused => {
+                match expires_soon(token.expose_secret(), jiff::Timestamp::now()) {
+                    Ok(soon) => !soon,
+                    // A token whose expiry cannot be read is replaced when it
+                    // can be, and else left for the apiserver to judge.
+                    Err(error) => {
+                        tracing::debug!(%error, "the OIDC ID token's expiry is unreadable");
+                        self.refresher.is_err() || tokens.refresh_token.is_none()
+                    }
+                }
+            }
+            _ => false,
+        };
+        if !usable {
+            let refresher = self
+                .refresher
+                .as_ref()
+                .map_err(|e| Error::RefreshInit(e.clone()))?;
+            let refresh_token = tokens.refresh_token.as_ref().ok_or(Error::RefreshInit(
+                RefreshInitError::MissingField(REFRESH_TOKEN),
+            ))?;
+            let fresh = refresher
+                .refresh(refresh_token.expose_secret())
+                .await
+                .map_err(Error::Refresh)?;
+            tracing::debug!("refreshed the OIDC ID token");
+            tokens.id_token = Some(fresh.id_token);
+            if let Some(rotated) = fresh.refresh_token {
+                tokens.refresh_token = Some(rotated);
+            }
+            tokens.refused = false;
+        }
+        let token = tokens.id_token.as_ref().ok_or(Error::IdTokenMissing)?;
+        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::IdToken(IdTokenError::InvalidFormat))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// Forgets the token the server refused, if it can be refreshed.
+    pub(crate) fn invalidate(&self) {
+        if self.refresher.is_ok()
+            && let Ok(mut tokens) = self.tokens.try_lock()
+            && tokens.refresh_token.is_some()
+        {
+            tokens.refused = true;
+        }
+    }
+}
+
+/// The refresher, or why there is none.
+fn refresher(config: &HashMap<String, String>) -> Result<Refresher, RefreshInitError> {
+    let field = |name: &'static str| {
+        config
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .ok_or(RefreshInitError::MissingField(name))
+    };
+    let issuer = field(ISSUER_URL)?.trim_end_matches('/').to_string();
+    let client_id = field(CLIENT_ID)?.to_string();
+    field(REFRESH_TOKEN)?;
+    let client_secret = field(CLIENT_SECRET)
+        .ok()
+        .map(|s| SecretString::from(s.to_string()));
+    Ok(Refresher {
+        issuer,
+        client_id,
+        client_secret,
+        http: issuer_client(config)?,
+    })
+}
+
+/// An HTTP client for the issuer; without TLS only `http://` issuers work.
+#[cfg(not(feature = "rustls-tls"))]
+fn issuer_client(_config: &HashMap<String, String>) -> Result<reqwest::Client, RefreshInitError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| RefreshInitError::InvalidCertificateAuthority(e.to_string()))
+}
+
+/// An HTTP client for the issuer, trusting its configured authority (or else
+/// what the cluster connection would trust without one).
+#[cfg(feature = "rustls-tls")]
+fn issuer_client(config: &HashMap<String, String>) -> Result<reqwest::Client, RefreshInitError> {
+    let invalid = |reason: String| RefreshInitError::InvalidCertificateAuthority(reason);
+    let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    let builder = {
+        let pem = match (config.get(ISSUER_CA_DATA), config.get(ISSUER_CA_FILE)) {
+            (Some(data), _) if !data.trim().is_empty() => Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data.split_whitespace().collect::<String>())
+                    .map_err(|e| invalid(format!("{ISSUER_CA_DATA} is not base64: {e}")))?,
+            ),
+            (_, Some(path)) if !path.trim().is_empty() => Some(
+                std::fs::read(path.trim())
+                    .map_err(|e| invalid(format!("could not read {path}: {e}")))?,
+            ),
+            _ => None,
+        };
+        let roots = match pem {
+            Some(pem) => Some(
+                crate::config::data::pem_certificates(&pem, ISSUER_CA_FILE)
+                    .map_err(|e| invalid(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let tls = super::super::tls::plain_client_config(roots.as_deref())
+            .map_err(|e| invalid(e.to_string()))?;
+        builder.tls_backend_preconfigured(tls)
+    };
+    builder.build().map_err(|e| invalid(e.to_string()))
+}
+
+/// Whether the token expires within [`EXPIRY_MARGIN_SECONDS`] of `now`. A
+/// token without `exp` does not expire.
+fn expires_soon(token: &str, now: jiff::Timestamp) -> Result<bool, IdTokenError> {
+    #[derive(Deserialize)]
+    struct Claims {
+        exp: Option<i64>,
+    }
+    let mut parts = token.split('.');
+    let payload = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(payload), Some(_), None) => payload,
+        _ => return Err(IdTokenError::InvalidFormat),
+    };
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(IdTokenError::InvalidBase64)?;
+    let claims: Claims = serde_json::from_slice(&json).map_err(IdTokenError::InvalidJson)?;
+    let Some(exp) = claims.exp else {
+        return Ok(false);
+    };
+    let expiry = jiff::Timestamp::from_second(exp)
+        .map_err(|_| IdTokenError::InvalidExpirationTimestamp(exp))?;
+    Ok(expiry.as_second() - now.as_second() <= EXPIRY_MARGIN_SECONDS)
+}
+
+/// What a refresh gives.
+struct Fresh {
+    id_token: SecretString,
+    refresh_token: Option<SecretString>,
+}
+
+/// Where the client credentials go.
+#[derive(Debug, Clone, Copy)]
+enum ClientAuth {
+    /// An HTTP Basic `Authorization` header (RFC 6749 §2.3.1).
+    Header,
+    /// `client_id` and `client_secret` form fields.
+    Form,
+}
+
+impl Refresher {
+    async fn refresh(&self, refresh_token: &str) -> Result<Fresh, RefreshError> {
+        let endpoint = self.token_endpoint().await?;
+        for style in [ClientAuth::Header, ClientAuth::Form] {
+            let response = self.ask(&endpoint, style, refresh_token).await?;
+            let status = response.status();
+            // 400 and 401 are how providers refuse client credentials
+            // (invalid_client); try the other way of sending them.
+            if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::BAD_REQUEST {
+                continue;
+            }
+            if !status.is_success() {
+                return Err(RefreshError::RequestFailed(status));
+            }
+            let body = response
+                .bytes()
+                .await
+                .map_err(|source| RefreshError::Transport {
+                    url: endpoint.clone(),
+                    source: source.without_url(),
+                })?;
+            #[derive(Deserialize)]
+            struct TokenResponse {
+                id_token: Option<String>,
+                refresh_token: Option<String>,
+            }
+            let answer: TokenResponse =
+                serde_json::from_slice(&body).map_err(RefreshError::InvalidTokenResponse)?;
+            let id_token = answer
+                .id_token
+                .filter(|t| !t.is_empty())
+                .ok_or(RefreshError::NoIdTokenReceived)?;
+            return Ok(Fresh {
+                id_token: SecretString::from(id_token),
+                refresh_token: answer
+                    .refresh_token
+                    .filter(|t| !t.is_empty())
+                    .map(SecretString::from),
+            });
+        }
+        Err(RefreshError::AuthorizationFailure)
+    }
+
+    /// The token endpoint, from the issuer's discovery document.
+    async fn token_endpoint(&self) -> Result<String, RefreshError> {
+        #[derive(Deserialize)]
+        struct Metadata {
+            token_endpoint: String,
+        }
+        let url = format!("{}/.well-known/openid-configuration", self.issuer);
+        let parsed =
+            reqwest::Url::parse(&url).map_err(|_| RefreshError::InvalidURI(url.clone()))?;
+        let transport = |source: reqwest::Error| RefreshError::Transport {
+            url: url.clone(),
+            source: source.without_url(),
+        };
+        let response = self.http.get(parsed).send().await.map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(RefreshError::RequestFailed(response.status()));
+        }
+        let body = response.bytes().await.map_err(transport)?;
+        let metadata: Metadata =
+            serde_json::from_slice(&body).map_err(RefreshError::InvalidMetadata)?;
+        Ok(metadata.token_endpoint)
+    }
+
+    async fn ask(
+        &self,
+        endpoint: &str,
+        style: ClientAuth,
+        refresh_token: &str,
+    ) -> Result<reqwest::Response, RefreshError> {
+        let url =
+            reqwest::Url::parse(endpoint).map_err(|_| RefreshError::InvalidURI(endpoint.into()))?;
+        // Built before any await: the form serializer is not Send.
+        let request = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "refresh_token");
+            form.append_pair("refresh_token", refresh_token);
+            let mut request = self
+                .http
+                .post(url)
+                .header(http::header::ACCEPT, "application/json")
+                .header(
+                    http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                );
+            match style {
+                ClientAuth::Header => {
+                    // RFC 6749 §2.3.1: both parts form-encoded before joining.
+                    let encode =
+                        |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                    let secret = self
+                        .client_secret
+                        .as_ref()
+                        .map_or(String::new(), |s| encode(s.expose_secret()));
+                    let credentials = base64::engine::general_purpose::STANDARD
+                        .encode(format!("{}:{secret}", encode(&self.client_id)));
+                    let mut value = HeaderValue::try_from(format!("Basic {credentials}"))
+                        .map_err(|_| RefreshError::AuthorizationFailure)?;
+                    value.set_sensitive(true);
+                    request = request.header(http::header::AUTHORIZATION, value);
+                }
+                ClientAuth::Form => {
+                    form.append_pair("client_id", &self.client_id);
+                    if let Some(secret) = &self.client_secret {
+                        form.append_pair("client_secret", secret.expose_secret());
+                    }
+                }
+            }
+            request.body(form.finish())
+        };
+        request
+            .send()
+            .await
+            .map_err(|source| RefreshError::Transport {
+                url: endpoint.to_string(),
+                source: source.without_url(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests;
