@@ -258,7 +258,11 @@ impl Client {
                 extra_headers,
                 read_timeout: config.read_timeout,
                 header_timeout,
-                retry: RetryPolicy::default(),
+                retry: if config.default_retry {
+                    RetryPolicy::default()
+                } else {
+                    RetryPolicy::single_attempt()
+                },
             }),
         })
     }
@@ -919,6 +923,8 @@ pub(crate) fn test_config(url: &str) -> Config {
         proxy_url: None,
         tls_server_name: None,
         headers: Vec::new(),
+        default_retry: true,
+        reset_reader_on_write: false,
     }
 }
 

@@ -69,6 +69,16 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// No retry at all: every failure is returned as it happens.
+    pub(crate) fn single_attempt() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+}
+
 /// Whether a request with this method can be sent twice without effect.
 pub(crate) fn is_read(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD

@@ -70,7 +70,12 @@ pub struct Config {
     /// `certificate-authority(-data)`. When set, only these are trusted; when not,
     /// the operating system's trust store is used.
     pub root_cert: Option<Vec<Vec<u8>>>,
-    /// The file the root certificates came from, when they came from one.
+    /// A file of PEM root certificates trusted for the apiserver. When set, it
+    /// takes precedence over [`root_cert`](Self::root_cert) and is re-read as it
+    /// changes (checked every minute, and at once when a certificate fails to
+    /// verify), so a rotated certificate authority is trusted without a restart.
+    /// Set by [`Config::incluster`] and for a kubeconfig's
+    /// `certificate-authority` file.
     pub root_cert_file: Option<PathBuf>,
     /// How long to wait for a TCP and TLS connection.
     pub connect_timeout: Option<Duration>,
@@ -94,6 +99,17 @@ pub struct Config {
     pub tls_server_name: Option<String>,
     /// Headers added to every request.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Whether requests that failed in a way worth retrying (a `429`, a `503`,
+    /// a refused connection, a read cut short) are retried with backoff. On by
+    /// default; turn it off to see every failure at once, e.g. when the caller
+    /// retries itself.
+    pub default_retry: bool,
+    /// Whether sending a request restarts the read timeout. This client always
+    /// counts [`read_timeout`](Self::read_timeout) from when a request is sent
+    /// and from each chunk of its body, never from when a pooled connection
+    /// went idle, which is what `true` asks for; the field exists so
+    /// configurations that set it keep compiling.
+    pub reset_reader_on_write: bool,
 }
 
 impl fmt::Debug for Config {
@@ -116,6 +132,8 @@ impl fmt::Debug for Config {
             .field("proxy_url", &self.proxy_url)
             .field("tls_server_name", &self.tls_server_name)
             .field("header_names", &header_names)
+            .field("default_retry", &self.default_retry)
+            .field("reset_reader_on_write", &self.reset_reader_on_write)
             .finish()
     }
 }
@@ -158,6 +176,8 @@ impl Config {
             proxy_url: None,
             tls_server_name: None,
             headers: Vec::new(),
+            default_retry: true,
+            reset_reader_on_write: false,
         }
     }
 

@@ -617,3 +617,53 @@ async fn debug_output_never_shows_credentials() {
     assert!(!err.to_string().contains("bogus-token-value"), "{err}");
     assert!(!format!("{err:?}").contains("bogus-token-value"), "{err:?}");
 }
+
+/// A certificate authority kept in a file is re-read when the file changes, as
+/// in-cluster `ca.crt` does on rotation: a client that first trusted the wrong
+/// authority reaches the server once the right one is written, without being
+/// rebuilt.
+#[tokio::test]
+async fn a_rotated_certificate_authority_file_is_picked_up() {
+    use base64::Engine;
+    let serving_ca = std::fs::read(env().await.state_dir().join("ca.crt")).expect("the serving CA");
+    let unrelated = base64::engine::general_purpose::STANDARD
+        .decode(UNRELATED_CA_DER_BASE64)
+        .expect("valid base64");
+    let unrelated_pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        base64::engine::general_purpose::STANDARD.encode(&unrelated)
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let ca_file = dir.path().join("ca.crt");
+    std::fs::write(&ca_file, unrelated_pem).expect("write the wrong CA");
+
+    let mut config = base_config().await;
+    config.root_cert = None;
+    config.root_cert_file = Some(ca_file.clone());
+    let client = Client::try_from(config).expect("client");
+    let err = client
+        .apiserver_version()
+        .await
+        .expect_err("the file names the wrong authority");
+    assert!(matches!(err, kube_client::Error::Tls { .. }), "{err:?}");
+
+    // Replace the file the way the kubelet does: write beside, then rename.
+    let staged = dir.path().join("ca.crt.new");
+    std::fs::write(&staged, &serving_ca).expect("write the right CA");
+    std::fs::rename(&staged, &ca_file).expect("rotate");
+    // A failing handshake re-reads the file at most every few seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match client.apiserver_version().await {
+            Ok(version) => {
+                assert!(version.git_version.starts_with("v1."), "{version:?}");
+                break;
+            }
+            Err(err) if std::time::Instant::now() < deadline => {
+                assert!(matches!(err, kube_client::Error::Tls { .. }), "{err:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(err) => panic!("the rotated authority was never trusted: {err}"),
+        }
+    }
+}

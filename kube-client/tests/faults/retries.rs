@@ -9,7 +9,10 @@ use kube_client::{
 };
 use kube_test::faults::{Fault, FaultRule, Match, Verb};
 
-use crate::{config_map, create_directly, direct, proxy_and_namespace, seen, statuses, through};
+use crate::{
+    config_map, create_directly, direct, proxy_and_namespace, seen, statuses, through,
+    through_client,
+};
 
 #[tokio::test]
 async fn a_429_is_retried_after_the_retry_after_wait() {
@@ -64,6 +67,22 @@ async fn retries_are_bounded() {
     let err = through(&proxy, &ns).get("a").await.expect_err("always 503");
     assert_eq!(err.status().map(|s| s.code), Some(503), "{err:?}");
     assert_eq!(statuses(&proxy, Verb::Get), [Some(503); 5]);
+}
+
+#[tokio::test]
+async fn without_default_retry_the_first_failure_is_returned() {
+    let (proxy, ns) = proxy_and_namespace().await;
+    create_directly(&ns, "a").await;
+    proxy.inject(FaultRule::new(Match::gets(), Fault::service_unavailable()).times(1));
+    let mut config = proxy.config();
+    config.default_retry = false;
+    let client = kube_client::Client::try_from(config).expect("client");
+    let err = through_client(client, &ns)
+        .get("a")
+        .await
+        .expect_err("the 503 comes back");
+    assert_eq!(err.status().map(|s| s.code), Some(503), "{err:?}");
+    assert_eq!(statuses(&proxy, Verb::Get), [Some(503)]);
 }
 
 #[tokio::test]

@@ -31,6 +31,9 @@ use rustls::{
 
 use crate::{Config, config::LoadDataError};
 
+mod rotating_roots;
+use rotating_roots::RotatingRoots;
+
 /// Why the TLS settings could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -104,6 +107,24 @@ pub enum Error {
     InvalidServerName {
         /// The configured name.
         name: String,
+    },
+
+    /// The certificate authority file could not be read.
+    #[error("could not read the certificate authority file {}: {source}", path.display())]
+    ReadRootCertificateFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+
+    /// The certificate authority file holds no usable certificate.
+    #[error("the certificate authority file {} is not usable: {reason}", path.display())]
+    RootCertificateFileInvalid {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
 
     /// rustls refused the configuration (e.g. the provider supports no safe
@@ -196,8 +217,11 @@ fn server_verifier(
             provider: provider.clone(),
         }));
     }
-    let verifier: Arc<dyn ServerCertVerifier> = match &config.root_cert {
-        Some(certs) => {
+    let verifier: Arc<dyn ServerCertVerifier> = match (&config.root_cert_file, &config.root_cert) {
+        // The file wins: it is re-read as it changes, so a rotated authority is
+        // trusted without a restart.
+        (Some(path), _) => Arc::new(RotatingRoots::new(path, provider.clone())?),
+        (None, Some(certs)) => {
             let mut roots = RootCertStore::empty();
             for (index, der) in certs.iter().enumerate() {
                 roots
@@ -208,7 +232,7 @@ fn server_verifier(
                 .build()
                 .map_err(|e| Error::Config(rustls::Error::General(e.to_string())))?
         }
-        None => default_trust(provider)?,
+        (None, None) => default_trust(provider)?,
     };
     match config.tls_server_name.as_deref().filter(|n| !n.is_empty()) {
         None => Ok(verifier),
@@ -569,14 +593,14 @@ mod tests {
 
     use super::*;
 
-    const CA: &[u8] = include_bytes!("../config/test_data/ca.pem");
-    const OTHER_CA: &[u8] = include_bytes!("../config/test_data/other-ca.pem");
-    const SERVER: &[u8] = include_bytes!("../config/test_data/server.pem");
-    const RSA_CERT: &[u8] = include_bytes!("../config/test_data/client-rsa.pem");
-    const RSA_KEY: &[u8] = include_bytes!("../config/test_data/client-rsa-key.pem");
-    const EC_CERT: &[u8] = include_bytes!("../config/test_data/client-ec.pem");
-    const EC_KEY: &[u8] = include_bytes!("../config/test_data/client-ec-key.pem");
-    const EC_KEY_PKCS8: &[u8] = include_bytes!("../config/test_data/client-ec-key-pkcs8.pem");
+    const CA: &[u8] = include_bytes!("../../config/test_data/ca.pem");
+    const OTHER_CA: &[u8] = include_bytes!("../../config/test_data/other-ca.pem");
+    const SERVER: &[u8] = include_bytes!("../../config/test_data/server.pem");
+    const RSA_CERT: &[u8] = include_bytes!("../../config/test_data/client-rsa.pem");
+    const RSA_KEY: &[u8] = include_bytes!("../../config/test_data/client-rsa-key.pem");
+    const EC_CERT: &[u8] = include_bytes!("../../config/test_data/client-ec.pem");
+    const EC_KEY: &[u8] = include_bytes!("../../config/test_data/client-ec-key.pem");
+    const EC_KEY_PKCS8: &[u8] = include_bytes!("../../config/test_data/client-ec-key-pkcs8.pem");
 
     fn provider() -> Arc<CryptoProvider> {
         crypto_provider().expect("ring is enabled in tests")
@@ -636,9 +660,9 @@ mod tests {
     #[cfg(feature = "webpki-roots")]
     #[test]
     fn webpki_roots_trust_public_chains_when_no_authority_is_configured() {
-        const LEAF: &[u8] = include_bytes!("../config/test_data/public-leaf-aws.der");
+        const LEAF: &[u8] = include_bytes!("../../config/test_data/public-leaf-aws.der");
         const INTERMEDIATE: &[u8] =
-            include_bytes!("../config/test_data/public-intermediate-aws.der");
+            include_bytes!("../../config/test_data/public-intermediate-aws.der");
         // A moment when the public chain was valid.
         let when = UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_786_530_173));
         let config = Config::new(http::Uri::from_static("https://aws.amazon.com"));
