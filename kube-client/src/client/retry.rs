@@ -193,10 +193,19 @@ where
             );
             return result;
         };
-        tracing::warn!(
-            attempt = number,
-            "{method} {path}: {reason}; retrying in {delay:?}"
-        );
+        if retry_after.is_some() {
+            // The server asked for the wait (a new CRD's first seconds, priority
+            // and fairness): routine, not worth a warning.
+            tracing::debug!(
+                attempt = number,
+                "{method} {path}: {reason}; retrying in {delay:?} as the server asked"
+            );
+        } else {
+            tracing::warn!(
+                attempt = number,
+                "{method} {path}: {reason}; retrying in {delay:?}"
+            );
+        }
         drop(result);
         tokio::time::sleep(delay).await;
     }
