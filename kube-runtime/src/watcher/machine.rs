@@ -57,7 +57,7 @@ enum NextPage<V> {
 
 impl<V> NextPage<V> {
     /// Requests the page after `continue_token` (the request starts when first
-    /// advanced or awaited).
+    /// sent or awaited).
     fn request<A: ListWatch<Value = V>>(
         api: &Arc<A>,
         config: &Config,
@@ -71,22 +71,26 @@ impl<V> NextPage<V> {
         }
     }
 
-    /// Lets the request make progress without waiting for it (sending it, then
-    /// reading the answer as it arrives); the task is woken when it can go on.
-    async fn advance(&mut self) {
+    /// Sends the request without waiting for the answer. Only the first call
+    /// does anything: polling the request again for every emitted object would
+    /// cost more than it gains, and the answer is read when it is awaited.
+    async fn send(&mut self) {
         let NextPage::Pending { request, sent } = self else {
             return;
         };
+        if *sent {
+            return;
+        }
+        *sent = true;
         if let Poll::Ready(answer) = futures::poll!(request.as_mut()) {
             *self = NextPage::Answered(answer);
-        } else if !*sent {
-            *sent = true;
-            // A consumer that keeps up takes a whole page without ever waiting,
-            // so on a single-threaded runtime the connection's task would not
-            // get to send the request until the page is done. Yielding once lets
-            // it go out now, and the server works on it in the meantime.
-            tokio::task::yield_now().await;
+            return;
         }
+        // A consumer that keeps up takes a whole page without ever waiting, so
+        // on a single-threaded runtime the connection's task would not get to
+        // write the request until the page is done. Yielding once lets it go
+        // out now, and the server works on it in the meantime.
+        tokio::task::yield_now().await;
     }
 
     /// Waits for the answer.
@@ -227,7 +231,7 @@ async fn step<A: ListWatch>(
             } => {
                 if let Some(obj) = items.next() {
                     if let Some((_, page)) = &mut next {
-                        page.advance().await;
+                        page.send().await;
                     }
                     let next = State::Emitting {
                         items,
