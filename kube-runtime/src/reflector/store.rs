@@ -75,7 +75,7 @@ where
     #[cfg(feature = "unstable-runtime-subscribe")]
     pub(crate) async fn apply_and_announce(&mut self, event: &watcher::Event<K>) {
         let mut stored = Vec::new();
-        self.apply_owned(event.clone(), |key| stored.push(key.clone()));
+        self.apply_borrowed(event, |key| stored.push(key.clone()));
         if let Some(dispatcher) = &self.dispatcher {
             for key in stored {
                 dispatcher.announce(key).await;
@@ -104,7 +104,7 @@ where
     /// store with it in one step: readers never see a half-relisted store, objects
     /// deleted while the watch was down disappear, and none vanish in between.
     pub fn apply_watcher_event(&mut self, event: &watcher::Event<K>) {
-        self.apply_owned(event.clone(), |_| {});
+        self.apply_borrowed(event, |_| {});
     }
 
     /// [`apply_watcher_event`](Self::apply_watcher_event) for an event the caller
@@ -114,6 +114,30 @@ where
         self.apply_owned(event, |_| {});
     }
 
+    /// Applies a borrowed event, copying only what the store keeps: the object
+    /// of an `Apply` or `InitApply` is cloned straight into its `Arc` (objects
+    /// are large, and every move of one is a copy), a deleted one not at all.
+    /// `changed` is told what [`apply_owned`](Self::apply_owned) tells it.
+    pub(crate) fn apply_borrowed(
+        &mut self,
+        event: &watcher::Event<K>,
+        changed: impl FnMut(&ObjectRef<K>),
+    ) {
+        match event {
+            watcher::Event::Apply(obj) => {
+                let key = self.key_of(obj);
+                self.store_object(key, Arc::new(obj.clone()), changed);
+            }
+            watcher::Event::Delete(obj) => self.remove_object(obj),
+            watcher::Event::Init => self.start_relist(),
+            watcher::Event::InitApply(obj) => {
+                let key = self.key_of(obj);
+                self.buffer.insert(key, Arc::new(obj.clone()));
+            }
+            watcher::Event::InitDone => self.finish_relist(changed),
+        }
+    }
+
     /// Applies an owned event (see
     /// [`apply_watcher_event_owned`](Self::apply_watcher_event_owned)); `changed` is told the key of every object whose new state readers can see
     /// after this call: the applied object, or every object of a completed
@@ -121,34 +145,51 @@ where
     pub(crate) fn apply_owned(
         &mut self,
         event: watcher::Event<K>,
-        mut changed: impl FnMut(&ObjectRef<K>),
+        changed: impl FnMut(&ObjectRef<K>),
     ) {
         match event {
             watcher::Event::Apply(obj) => {
                 let key = self.key_of(&obj);
-                changed(&key);
-                self.write().insert(key, Arc::new(obj));
+                self.store_object(key, Arc::new(obj), changed);
             }
-            watcher::Event::Delete(obj) => {
-                let key = self.key_of(&obj);
-                self.write().remove(&key);
-            }
-            // Sized for the current content: a relist usually returns about as
-            // many objects, so the buffer does not rehash while it fills.
-            watcher::Event::Init => self.buffer = HashMap::with_capacity(self.read_len()),
+            watcher::Event::Delete(obj) => self.remove_object(&obj),
+            watcher::Event::Init => self.start_relist(),
             watcher::Event::InitApply(obj) => {
                 let key = self.key_of(&obj);
                 self.buffer.insert(key, Arc::new(obj));
             }
-            watcher::Event::InitDone => {
-                let fresh = std::mem::take(&mut self.buffer);
-                fresh.keys().for_each(&mut changed);
-                let stale = std::mem::replace(&mut *self.write(), fresh);
-                // Free the old copy after releasing the lock.
-                drop(stale);
-                self.ready.send_replace(true);
-            }
+            watcher::Event::InitDone => self.finish_relist(changed),
         }
+    }
+
+    fn store_object(
+        &mut self,
+        key: ObjectRef<K>,
+        obj: Arc<K>,
+        mut changed: impl FnMut(&ObjectRef<K>),
+    ) {
+        changed(&key);
+        self.write().insert(key, obj);
+    }
+
+    fn remove_object(&mut self, obj: &K) {
+        let key = self.key_of(obj);
+        self.write().remove(&key);
+    }
+
+    /// Sized for the current content: a relist usually returns about as many
+    /// objects, so the buffer does not rehash while it fills.
+    fn start_relist(&mut self) {
+        self.buffer = HashMap::with_capacity(self.read_len());
+    }
+
+    fn finish_relist(&mut self, mut changed: impl FnMut(&ObjectRef<K>)) {
+        let fresh = std::mem::take(&mut self.buffer);
+        fresh.keys().for_each(&mut changed);
+        let stale = std::mem::replace(&mut *self.write(), fresh);
+        // Free the old copy after releasing the lock.
+        drop(stale);
+        self.ready.send_replace(true);
     }
 
     fn read_len(&self) -> usize {

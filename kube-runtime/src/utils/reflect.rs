@@ -3,7 +3,7 @@
 use std::{
     hash::Hash,
     pin::Pin,
-    task::{Context, Poll, ready},
+    task::{Context, Poll},
 };
 
 use futures::{Stream, TryStream};
@@ -48,10 +48,13 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.project();
-        let item = ready!(this.stream.try_poll_next(cx));
-        if let Some(Ok(event)) = &item {
-            this.writer.apply_watcher_event(event);
-        }
-        Poll::Ready(item)
+        // Mapping the poll in place hands the (large) event on without moving
+        // it through a local first.
+        this.stream.try_poll_next(cx).map(|item| {
+            if let Some(Ok(event)) = &item {
+                this.writer.apply_watcher_event(event);
+            }
+            item
+        })
     }
 }
