@@ -6,7 +6,6 @@ use std::hint::black_box;
 use anyhow::{Context, Result, ensure};
 use kube::core::{ObjectList, WatchEvent};
 use serde::de::DeserializeOwned;
-
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -62,7 +61,8 @@ pub fn decode_pages<K: DeserializeOwned + Clone>(
     let started = Stopwatch::start();
     let mut objects = Vec::with_capacity(expected);
     for page in pages {
-        let list: ObjectList<K> = serde_json::from_slice(page).context("decoding a page")?;
+        let text = std::str::from_utf8(page).context("a page is not UTF-8")?;
+        let list: ObjectList<K> = serde_json::from_str(text).context("decoding a page")?;
         objects.extend(list.items);
     }
     let elapsed = started.stop();
