@@ -83,7 +83,7 @@ async fn a_short_watch_with_bookmarks_gets_a_bookmark_then_ends() {
     // The apiserver sends a bookmark shortly before a watch's timeout.
     let events: Vec<_> = tokio::time::timeout(
         PATIENCE,
-        maps.watch(&WatchParams::default().timeout(5), &start)
+        maps.watch(&WatchParams::default().timeout(10), &start)
             .await
             .expect("watch")
             .collect::<Vec<_>>(),
