@@ -27,6 +27,13 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 /// At most this much of a failing plugin's stderr is kept in the error.
 const MAX_STDERR: usize = 2048;
 
+/// How long a plugin running without a terminal may take. Every request waits
+/// for the credential, so a plugin that hangs (a network call that never
+/// returns, a prompt nobody can answer) would otherwise stall the whole client.
+/// Interactive runs have no limit: a person is there, logging in, and can
+/// interrupt.
+const NON_INTERACTIVE_LIMIT: Duration = Duration::from_secs(120);
+
 /// An exec plugin and its cached credential.
 pub(crate) struct ExecPlugin {
     command: String,
@@ -34,6 +41,8 @@ pub(crate) struct ExecPlugin {
     config: ExecConfig,
     cache: Mutex<Option<Cached>>,
     invalidated: std::sync::atomic::AtomicBool,
+    /// How long a run without a terminal may take; `None` for no limit.
+    non_interactive_limit: Option<Duration>,
     /// Where client certificates the plugin hands out go.
     #[cfg(feature = "rustls-tls")]
     identity: Option<std::sync::Arc<crate::client::tls::ClientIdentity>>,
@@ -127,6 +136,7 @@ impl ExecPlugin {
             config: config.clone(),
             cache: Mutex::new(None),
             invalidated: std::sync::atomic::AtomicBool::new(false),
+            non_interactive_limit: Some(NON_INTERACTIVE_LIMIT),
             #[cfg(feature = "rustls-tls")]
             identity,
         })
@@ -284,7 +294,19 @@ impl ExecPlugin {
         }
 
         tracing::debug!(command = %self.command, "running the exec credential plugin");
-        let output = command.output().await.map_err(|source| {
+        let output = command.output();
+        let output =
+            match self.non_interactive_limit.filter(|_| !interactive) {
+                // Dropping the unfinished run kills the plugin (`kill_on_drop`).
+                Some(limit) => tokio::time::timeout(limit, output).await.map_err(|_| {
+                    Error::AuthExecTimeout {
+                        command: self.command.clone(),
+                        limit,
+                    }
+                })?,
+                None => output.await,
+            };
+        let output = output.map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
                 Error::ExecCommandNotFound {
                     command: self.command.clone(),
@@ -445,7 +467,10 @@ echo '{{"apiVersion": "{api_version}", "kind": "ExecCredential", "status": {{"to
         let dir = tempfile::tempdir().expect("tempdir");
         let expiry = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
         let command = counting_plugin(dir.path(), V1, &expiry.to_string());
-        let plugin = plugin(&exec_config(&command, V1));
+        let mut plugin = plugin(&exec_config(&command, V1));
+        // The paused clock would race through any time limit while the plugin
+        // runs.
+        plugin.non_interactive_limit = None;
         tokio::time::pause();
         assert_eq!(
             plugin.authorization().await.expect("runs"),
@@ -540,6 +565,41 @@ echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t"
             text.contains("login expired: run `cloud auth login`"),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_plugin_that_hangs_is_stopped_after_the_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pid_file = dir.path().join("pid");
+        let command = script(
+            dir.path(),
+            "plugin",
+            &format!("echo $$ > '{}'\nexec sleep 600", pid_file.display()),
+        );
+        let mut plugin = plugin(&exec_config(&command, V1));
+        plugin.non_interactive_limit = Some(Duration::from_millis(500));
+        let started = Instant::now();
+        let err = plugin.authorization().await.expect_err("times out");
+        assert!(matches!(err, Error::AuthExecTimeout { .. }), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let text = err.to_string();
+        assert!(text.contains(&command), "{text}");
+        assert!(text.contains("500ms"), "{text}");
+
+        // The plugin was killed, not left running: its process is gone or a
+        // zombie waiting to be reaped.
+        let pid = std::fs::read_to_string(&pid_file).expect("the plugin started");
+        let state = || {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .ok()
+                .and_then(|stat| stat.rsplit(") ").next().map(|s| s.chars().next()))
+                .flatten()
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !matches!(state(), None | Some('Z')) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(matches!(state(), None | Some('Z')), "{:?}", state());
     }
 
     #[tokio::test]

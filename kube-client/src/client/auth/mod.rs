@@ -121,6 +121,16 @@ pub enum Error {
         stderr: String,
     },
 
+    /// The exec plugin ran without a terminal and did not finish in time; it
+    /// was stopped.
+    #[error("the exec plugin {command} did not finish within {limit:?} and was stopped")]
+    AuthExecTimeout {
+        /// The plugin's command.
+        command: String,
+        /// How long it was given.
+        limit: std::time::Duration,
+    },
+
     /// The exec plugin's output is not an `ExecCredential`.
     #[error("the exec plugin {command} did not print a valid ExecCredential: {reason}")]
     AuthExecParse {

@@ -124,6 +124,11 @@ use errors::{Error, IdTokenError, RefreshError, RefreshInitError};
 /// not arrive with a token that expired on the way.
 const EXPIRY_MARGIN_SECONDS: i64 = 10;
 
+/// How long a call to the issuer may take in all. Requests to the cluster wait
+/// for the refreshed token, so an issuer that stops answering must fail them
+/// rather than hold them forever.
+const ISSUER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 const ID_TOKEN: &str = "id-token";
 const REFRESH_TOKEN: &str = "refresh-token";
 const CLIENT_ID: &str = "client-id";
@@ -257,15 +262,19 @@ fn refresher(config: &HashMap<String, String>) -> Result<Refresher, RefreshInitE
         issuer,
         client_id,
         client_secret,
-        http: issuer_client(config)?,
+        http: issuer_client(config, ISSUER_TIMEOUT)?,
     })
 }
 
 /// An HTTP client for the issuer; without TLS only `http://` issuers work.
 #[cfg(not(feature = "rustls-tls"))]
-fn issuer_client(_config: &HashMap<String, String>) -> Result<reqwest::Client, RefreshInitError> {
+fn issuer_client(
+    _config: &HashMap<String, String>,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, RefreshInitError> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
         .build()
         .map_err(|e| RefreshInitError::InvalidCertificateAuthority(e.to_string()))
 }
@@ -273,9 +282,14 @@ fn issuer_client(_config: &HashMap<String, String>) -> Result<reqwest::Client, R
 /// An HTTP client for the issuer, trusting its configured authority (or else
 /// what the cluster connection would trust without one).
 #[cfg(feature = "rustls-tls")]
-fn issuer_client(config: &HashMap<String, String>) -> Result<reqwest::Client, RefreshInitError> {
+fn issuer_client(
+    config: &HashMap<String, String>,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, RefreshInitError> {
     let invalid = |reason: String| RefreshInitError::InvalidCertificateAuthority(reason);
-    let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout);
     let builder = {
         let pem = match (config.get(ISSUER_CA_DATA), config.get(ISSUER_CA_FILE)) {
             (Some(data), _) if !data.trim().is_empty() => Some(

@@ -272,6 +272,39 @@ async fn failures_say_what_is_missing_or_what_the_provider_answered() {
 }
 
 #[tokio::test]
+async fn an_issuer_that_never_answers_fails_the_refresh_after_the_time_limit() {
+    // Accepts connections, reads nothing, answers nothing.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let issuer = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let expired = jwt(Some(now() - 60), "old");
+    let settings = config(&issuer, &expired, Some("rt-1"));
+    let mut oidc = Oidc::new(&settings).expect("valid");
+    let limit = std::time::Duration::from_millis(300);
+    if let Ok(refresher) = oidc.refresher.as_mut() {
+        refresher.http = issuer_client(&settings, limit).expect("client");
+    }
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(std::time::Duration::from_secs(20), oidc.authorization())
+        .await
+        .expect("the time limit ends the refresh")
+        .expect_err("no answer");
+    assert!(started.elapsed() >= limit);
+    match &err {
+        Error::Refresh(RefreshError::Transport { url, source }) => {
+            assert!(source.is_timeout(), "{source:?}");
+            assert!(url.starts_with(&issuer), "{url}");
+        }
+        other => panic!("expected a transport timeout, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn unreadable_tokens_are_replaced_when_possible_and_else_sent_as_they_are() {
     let oidc = Oidc::new(&config("http://127.0.0.1:9", "opaque", None)).expect("valid");
     assert_eq!(
