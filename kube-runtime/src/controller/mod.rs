@@ -18,6 +18,21 @@
 //! - **Requeues.** The [`Action`] a reconcile returns (or `error_policy` returns
 //!   for a failure) says when to look at the object again.
 //!
+//! ## Nothing waits forever on the cluster
+//!
+//! A reconcile that waits only on the client cannot hang: every request is
+//! bounded (connecting, 30 s; no response bytes, 295 s; sending a body, 295 s;
+//! an exec credential plugin, 2 min; an OIDC issuer, 30 s; all adjustable on
+//! `kube_client::Config`), retries are bounded, and a limit that runs out comes
+//! back as an error naming it, so `error_policy` decides when to try again.
+//! The watchers feeding the controller take a watch that stays silent past
+//! its timeout plus 30 s for a dead connection and open another.
+//!
+//! What the controller cannot bound is a reconcile waiting on something else
+//! (a channel, a lock, a service called without a timeout). Such an object is
+//! not reconciled again until its reconcile returns, and a graceful shutdown
+//! waits for it; wrap those waits in `tokio::time::timeout`.
+//!
 //! To run one active replica among several, drive the controller inside
 //! [`LeaderElector::run`](crate::leader_election::LeaderElector::run): it runs
 //! only while its replica holds the Lease, and is dropped in time when the

@@ -336,3 +336,102 @@ async fn a_reflector_gets_through_every_fault_at_once() {
     churn(&setup.direct, 4).await;
     assert_converges(&setup, &reflector).await;
 }
+
+/// A reconcile waiting on an apiserver that never answers is not stuck: the
+/// client's read timeout ends each attempt, the client gives up after its
+/// bounded retries, the reconcile fails, `error_policy` requeues it, and the
+/// next reconcile goes through.
+#[tokio::test]
+async fn a_reconcile_waiting_on_a_silent_apiserver_fails_and_is_retried() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use kube_runtime::{Controller, controller::Action};
+
+    struct Context {
+        api: Api<ConfigMap>,
+        reconciles: AtomicUsize,
+    }
+
+    let setup = setup().await;
+    setup
+        .direct
+        .create(&PostParams::default(), &config_map("slow", "0"))
+        .await
+        .expect("create");
+    let mut config = setup.proxy.config();
+    config.read_timeout = Some(Duration::from_secs(1));
+    let client = kube_client::Client::try_from(config).expect("client");
+    let namespace = setup.direct.namespace().unwrap_or_default().to_string();
+    let impatient: Api<ConfigMap> = Api::namespaced(client, &namespace);
+    // Every attempt the client makes at the reconcile's first GET goes unanswered.
+    setup.proxy.inject(
+        FaultRule::new(
+            Match::gets().path_contains("/configmaps/slow"),
+            Fault::StallResponse,
+        )
+        .times(5),
+    );
+
+    let context = Arc::new(Context {
+        api: impatient.clone(),
+        reconciles: AtomicUsize::new(0),
+    });
+    let reconcile = |object: Arc<ConfigMap>, ctx: Arc<Context>| async move {
+        let name = object.metadata.name.clone().unwrap_or_default();
+        if name == "slow" {
+            ctx.reconciles.fetch_add(1, Ordering::SeqCst);
+        }
+        ctx.api.get(&name).await?;
+        Ok::<_, kube_client::Error>(Action::await_change())
+    };
+    let error_policy = |_: Arc<ConfigMap>, _: &kube_client::Error, _: Arc<Context>| {
+        Action::requeue(Duration::from_millis(100))
+    };
+    let results = Controller::new(impatient, watcher::Config::default())
+        .run(reconcile, error_policy, context.clone())
+        // The namespace's own `kube-root-ca.crt` is reconciled too.
+        .filter(|result| {
+            let name = match result {
+                Ok((object, _)) => Some(&object.name),
+                Err(kube_runtime::controller::Error::ReconcilerFailed(_, object)) => {
+                    Some(&object.name)
+                }
+                Err(_) => None,
+            };
+            futures::future::ready(name.is_none_or(|name| name == "slow"))
+        })
+        .take(2)
+        .collect::<Vec<_>>();
+    let results = tokio::time::timeout(CONVERGENCE, results)
+        .await
+        .expect("the controller is not stuck on the silent request");
+
+    match &results[0] {
+        Err(kube_runtime::controller::Error::ReconcilerFailed(
+            kube_client::Error::Timeout { limit, .. },
+            object,
+        )) => {
+            assert_eq!(*limit, kube_client::error::TimeoutLimit::ReadTimeout);
+            assert_eq!(object.name, "slow");
+        }
+        other => panic!("expected the first reconcile to time out, got {other:?}"),
+    }
+    match &results[1] {
+        Ok((object, _)) => assert_eq!(object.name, "slow"),
+        other => panic!("expected the retried reconcile to succeed, got {other:?}"),
+    }
+    assert_eq!(context.reconciles.load(Ordering::SeqCst), 2);
+    let stalled = setup
+        .proxy
+        .requests()
+        .iter()
+        .filter(|r| r.verb == Verb::Get && r.faulted())
+        .count();
+    assert_eq!(
+        stalled, 5,
+        "the client tried the GET a bounded number of times"
+    );
+}
