@@ -201,8 +201,10 @@ where
     K: Clone + Resource + Debug + 'static,
     K::DynamicType: Eq + Hash,
 {
+    /// Every source of reconcile requests, each paced by its own backoff.
     triggers: SelectAll<TriggerStream<K>>,
-    trigger_backoff: Box<dyn Backoff + Send>,
+    /// A backoff over all triggers together, only when asked for.
+    trigger_backoff: Option<Box<dyn Backoff + Send>>,
     graceful_shutdown: Vec<BoxFuture<'static, ()>>,
     forceful_shutdown: Vec<BoxFuture<'static, ()>>,
     dyntype: K::DynamicType,
@@ -266,18 +268,31 @@ where
     }
 
     fn with_trigger(main: TriggerStream<K>, reader: Store<K>, dyntype: K::DynamicType) -> Self {
-        let mut triggers = SelectAll::new();
-        triggers.push(main);
-        Self {
-            triggers,
-            trigger_backoff: Box::new(DefaultBackoff::default()),
+        let mut controller = Self {
+            triggers: SelectAll::new(),
+            trigger_backoff: None,
             graceful_shutdown: Vec::new(),
             forceful_shutdown: Vec::new(),
             dyntype,
             reader,
             config: Config::default(),
             instruments: Instruments::default(),
-        }
+        };
+        controller.push_trigger(main);
+        controller
+    }
+
+    /// Adds a source of reconcile requests, paced by a [`DefaultBackoff`] of
+    /// its own: a source that fails waits before it is polled again, while the
+    /// others go on. (One backoff over all of them would let any failing
+    /// watcher, say of children, hold back every reconcile for up to 30 s at a
+    /// time.)
+    pub(crate) fn push_trigger(
+        &mut self,
+        trigger: impl Stream<Item = Result<ReconcileRequest<K>, watcher::Error>> + Send + 'static,
+    ) {
+        self.triggers
+            .push(StreamBackoff::new(trigger, DefaultBackoff::default()).boxed());
     }
 
     /// Records reconciles, durations, errors, queue depth, active workers and
@@ -296,11 +311,17 @@ where
         self
     }
 
-    /// Sets the backoff applied when a trigger stream fails (the default waits
-    /// 0.8 s doubling to 30 s).
+    /// Also pauses all triggers together after any of them fails, with
+    /// `backoff`'s delays.
+    ///
+    /// By default there is no such shared pause: each trigger source (the main
+    /// watcher, each `owns` and `watches` watcher, each stream given) backs off
+    /// on its own with a [`DefaultBackoff`] (0.8 s doubling to 30 s, starting
+    /// over after 30 s without errors), so one failing source does not
+    /// hold back the reconciles the others request.
     #[must_use]
     pub fn trigger_backoff(mut self, backoff: impl Backoff + 'static) -> Self {
-        self.trigger_backoff = Box::new(backoff);
+        self.trigger_backoff = Some(Box::new(backoff));
         self
     }
 
@@ -338,7 +359,7 @@ where
     {
         let children = metadata_watcher(api, wc).touched_objects();
         let triggers = trigger_owners(children, self.dyntype.clone(), dyntype);
-        self.triggers.push(triggers.boxed());
+        self.push_trigger(triggers);
         self
     }
 
@@ -366,7 +387,7 @@ where
         Child::DynamicType: Clone + Send + 'static,
     {
         let triggers = trigger_owners(trigger, self.dyntype.clone(), dyntype);
-        self.triggers.push(triggers.boxed());
+        self.push_trigger(triggers);
         self
     }
 
@@ -405,8 +426,7 @@ where
         I::IntoIter: Send,
     {
         let others = watcher(api, wc).touched_objects();
-        self.triggers
-            .push(related_by(others, mapper, dyntype).boxed());
+        self.push_trigger(related_by(others, mapper, dyntype));
         self
     }
 
@@ -441,8 +461,7 @@ where
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,
     {
-        self.triggers
-            .push(related_by(trigger, mapper, dyntype).boxed());
+        self.push_trigger(related_by(trigger, mapper, dyntype));
         self
     }
 
@@ -465,7 +484,7 @@ where
                 .collect();
             stream::iter(requests)
         });
-        self.triggers.push(all.boxed());
+        self.push_trigger(all);
         self
     }
 
@@ -475,16 +494,12 @@ where
         mut self,
         trigger: impl Stream<Item = ObjectRef<K>> + Send + 'static,
     ) -> Self {
-        self.triggers.push(
-            trigger
-                .map(|obj_ref| {
-                    Ok(ReconcileRequest {
-                        obj_ref,
-                        reason: ReconcileReason::Unknown,
-                    })
-                })
-                .boxed(),
-        );
+        self.push_trigger(trigger.map(|obj_ref| {
+            Ok(ReconcileRequest {
+                obj_ref,
+                reason: ReconcileReason::Unknown,
+            })
+        }));
         self
     }
 
@@ -536,7 +551,10 @@ where
     {
         let graceful = shutdown::first_of(self.graceful_shutdown);
         let forceful = shutdown::first_of(self.forceful_shutdown);
-        let queue = StreamBackoff::new(self.triggers, self.trigger_backoff);
+        let queue = match self.trigger_backoff {
+            Some(backoff) => StreamBackoff::new(self.triggers, backoff).left_stream(),
+            None => self.triggers.right_stream(),
+        };
         applier_with(
             move |obj, ctx| {
                 let reconcile = TryFutureExt::into_future(reconciler(obj, ctx)).in_current_span();
@@ -782,6 +800,54 @@ mod tests {
         let (obj_ref, _) = results.next().await.expect("an outcome").expect("success");
         assert_eq!(obj_ref.name, "b");
         assert_eq!(mapped.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_trigger_source_does_not_hold_back_the_others() {
+        let (tx, rx) = mpsc::unbounded();
+        let (other_tx, other_rx) = mpsc::unbounded::<Result<Secret, watcher::Error>>();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut results = Box::pin(
+            controller(&["a"], rx)
+                .watches_stream(other_rx, |_: Secret| Vec::<ObjectRef<ConfigMap>>::new())
+                .run(recording(seen.clone(), 0), no_retry, Arc::new(())),
+        );
+        // The other source fails again and again; its backoff grows.
+        for _ in 0..5 {
+            other_tx
+                .unbounded_send(Err(watcher::Error::NoResourceVersion))
+                .expect("open");
+        }
+        let first = results.next().await.expect("an outcome");
+        assert!(matches!(first, Err(Error::QueueError(_))), "{first:?}");
+
+        // Meanwhile the main source's trigger goes through at once.
+        let start = tokio::time::Instant::now();
+        tx.unbounded_send(Ok(cm("a"))).expect("open");
+        let next = results.next().await.expect("an outcome");
+        assert!(
+            matches!(&next, Ok((obj_ref, _)) if obj_ref.name == "a"),
+            "{next:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_millis(800),
+            "held back by the other source's backoff: {:?}",
+            start.elapsed()
+        );
+
+        // The failing source itself is paced: its remaining errors arrive
+        // spread over its growing delays, not at once.
+        let mut errors = 0;
+        while errors < 4 {
+            if let Err(Error::QueueError(_)) = results.next().await.expect("an outcome") {
+                errors += 1;
+            }
+        }
+        assert!(
+            start.elapsed() >= Duration::from_millis(800 + 1600 + 3200),
+            "the failing source was not backed off: {:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -90,7 +90,7 @@ where
                     .collect::<Vec<_>>()
             },
         );
-        self.triggers.push(owners.boxed());
+        self.push_trigger(owners);
         self
     }
 
@@ -139,7 +139,7 @@ where
                     })
             },
         );
-        self.triggers.push(related.boxed());
+        self.push_trigger(related);
         self
     }
 }

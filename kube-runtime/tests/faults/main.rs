@@ -435,3 +435,91 @@ async fn a_reconcile_waiting_on_a_silent_apiserver_fails_and_is_retried() {
         "the client tried the GET a bounded number of times"
     );
 }
+
+/// One failing trigger source does not hold back the others: while every
+/// watch of the children fails (and that watcher backs off further and
+/// further), a change to a parent is still reconciled at once.
+#[tokio::test]
+async fn a_failing_child_watch_does_not_hold_back_the_parents() {
+    use std::sync::Arc;
+
+    use kube_runtime::{Controller, controller::Action};
+
+    let setup = setup().await;
+    let labelled = |name: &str, role: &str, value: &str| {
+        let mut cm = config_map(name, value);
+        cm.metadata.labels = Some([("role".to_string(), role.to_string())].into());
+        cm
+    };
+    setup
+        .direct
+        .create(&PostParams::default(), &labelled("parent", "parent", "1"))
+        .await
+        .expect("create");
+    // Every watch of the children fails; their lists go through.
+    setup.proxy.inject(FaultRule::new(
+        Match::watches().query_contains("role%3Dchild"),
+        Fault::internal_error(),
+    ));
+
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let reconcile = |object: Arc<ConfigMap>,
+                     seen: Arc<tokio::sync::mpsc::UnboundedSender<String>>| async move {
+        let value = object
+            .data
+            .as_ref()
+            .and_then(|data| data.get("v").cloned())
+            .unwrap_or_default();
+        let _ = seen.send(value);
+        Ok::<_, kube_client::Error>(Action::await_change())
+    };
+    let error_policy = |_: Arc<ConfigMap>, _: &kube_client::Error, _: Arc<_>| {
+        Action::requeue(Duration::from_secs(1))
+    };
+    let controller = Controller::new(
+        setup.faulty.clone(),
+        watcher::Config::default().labels("role=parent"),
+    )
+    .owns(
+        setup.faulty.clone(),
+        watcher::Config::default().labels("role=child"),
+    )
+    .run(reconcile, error_policy, Arc::new(seen_tx))
+    .for_each(|_| futures::future::ready(()));
+    let controller = tokio::spawn(controller);
+
+    let first = tokio::time::timeout(CONVERGENCE, seen.recv())
+        .await
+        .expect("the parent is reconciled");
+    assert_eq!(first.as_deref(), Some("1"));
+    // Let the children's watcher fail a few times: its delays grow to
+    // several seconds.
+    await_requests(&setup.proxy, "failed child watches", 4, |r| {
+        r.verb == Verb::Watch && r.faulted()
+    })
+    .await;
+
+    let patch = serde_json::json!({"data": {"v": "2"}});
+    setup
+        .direct
+        .patch("parent", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("update");
+    // Far less than the children's current delay (3.2 s and more, doubling).
+    let prompt = Duration::from_secs(3);
+    let reconciled = tokio::time::timeout(prompt, async {
+        while let Some(value) = seen.recv().await {
+            if value == "2" {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    controller.abort();
+    assert_eq!(
+        reconciled,
+        Ok(true),
+        "the parent's change waited on the children's backoff"
+    );
+}
