@@ -55,11 +55,25 @@ impl Backoff for ExponentialBackoff {
     }
 }
 
-/// The backoff watchers use by default: 0.8 s doubling up to 30 s, with jitter,
-/// starting over only after two minutes without errors — so a watch that keeps
-/// failing right after a successful start still slows down.
+/// The backoff watchers use by default: 0.8 s doubling up to 30 s, with jitter
+/// (each delay grows by a random part of up to itself), starting over once the
+/// stream has gone [`DefaultBackoff::QUIET_RESET`] without an error.
+///
+/// Failures that follow each other closely — a server that is down, a watch
+/// that breaks right after every successful list — slow the watcher down, so
+/// it does not hammer the apiserver with relists. A failure after a healthy
+/// stretch is a new incident and is retried promptly: after an apiserver
+/// restart every watch must relist (its resource version is gone), and a
+/// cluster whose apiservers restart one after another, as in a rolling
+/// upgrade, should not leave watchers waiting up to a minute each time.
 #[derive(Debug)]
 pub struct DefaultBackoff(ResetTimerBackoff<ExponentialBackoff>);
+
+impl DefaultBackoff {
+    /// How long a stream must run without an error for the delays to start
+    /// over from the shortest.
+    pub const QUIET_RESET: Duration = Duration::from_secs(30);
+}
 
 impl Default for DefaultBackoff {
     fn default() -> Self {
@@ -69,10 +83,7 @@ impl Default for DefaultBackoff {
             2.0,
             true,
         );
-        Self(ResetTimerBackoff::new(
-            exponential,
-            Duration::from_secs(120),
-        ))
+        Self(ResetTimerBackoff::new(exponential, Self::QUIET_RESET))
     }
 }
 
@@ -193,8 +204,18 @@ mod tests {
         let (_, wait) = wait_for_next(&mut stream).await;
         assert!(within(wait, 6400, 12800), "{wait:?}");
 
-        // A success after two quiet minutes starts the delays over.
-        tokio::time::sleep(Duration::from_secs(121)).await;
+        // Short of the quiet period, the delays keep growing.
+        tokio::time::sleep(DefaultBackoff::QUIET_RESET / 2).await;
+        send(Ok(3));
+        assert_eq!(wait_for_next(&mut stream).await, (Ok(3), Duration::ZERO));
+        send(Err("e4b"));
+        assert_eq!(wait_for_next(&mut stream).await.1, Duration::ZERO);
+        send(Ok(3));
+        let (_, wait) = wait_for_next(&mut stream).await;
+        assert!(within(wait, 12800, 25600), "{wait:?}");
+
+        // A success after a quiet period starts the delays over.
+        tokio::time::sleep(DefaultBackoff::QUIET_RESET + Duration::from_secs(1)).await;
         send(Ok(3));
         assert_eq!(wait_for_next(&mut stream).await, (Ok(3), Duration::ZERO));
         send(Err("e5"));

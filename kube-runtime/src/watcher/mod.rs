@@ -85,6 +85,24 @@ pub enum Error {
     NoResourceVersion,
 }
 
+impl Error {
+    /// Whether this is the apiserver's `410 Gone`: the watcher's resource
+    /// version (or list continue token) is too old, and the watcher lists
+    /// again from scratch. A sign of having fallen behind, not of a failing
+    /// server.
+    pub(crate) fn means_relist(&self) -> bool {
+        match self {
+            Error::WatchError(status) => status.is_gone(),
+            Error::InitialListFailed(error)
+            | Error::WatchStartFailed(error)
+            | Error::WatchFailed(error) => {
+                matches!(error, kube_client::Error::Api(status) if status.is_gone())
+            }
+            Error::NoResourceVersion => false,
+        }
+    }
+}
+
 /// The result of a watcher step.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
