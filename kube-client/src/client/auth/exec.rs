@@ -587,8 +587,14 @@ echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t"
         assert!(text.contains("500ms"), "{text}");
 
         // The plugin was killed, not left running: its process is gone or a
-        // zombie waiting to be reaped.
-        let pid = std::fs::read_to_string(&pid_file).expect("the plugin started");
+        // zombie waiting to be reaped (read from Linux's /proc).
+        #[cfg(target_os = "linux")]
+        assert_killed(&pid_file).await;
+    }
+
+    #[cfg(target_os = "linux")]
+    async fn assert_killed(pid_file: &Path) {
+        let pid = std::fs::read_to_string(pid_file).expect("the plugin started");
         let state = || {
             std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
                 .ok()
