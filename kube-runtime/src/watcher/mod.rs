@@ -21,6 +21,11 @@
 //! Errors are yielded as they happen and the watcher carries on where it was on the
 //! next poll. Retrying immediately would hammer a struggling apiserver, so wrap the
 //! stream in a backoff: [`WatchStreamExt::default_backoff`](crate::WatchStreamExt::default_backoff).
+//! The backoff waits after failures (0.8 s doubling to 30 s, starting over after
+//! 30 s without one) but not after a `410 Gone`: relisting is the cure for having
+//! fallen behind, and waiting would only leave the watcher further behind. A
+//! [`Controller`](crate::Controller) gives each of its watchers such a backoff of
+//! its own.
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
