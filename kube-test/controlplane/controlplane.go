@@ -209,10 +209,19 @@ func (cp *controlPlane) shutdown(cancel context.CancelFunc) {
 				logf("kube-apiserver: %v", err)
 			}
 		case <-time.After(apiserverStopTimeout):
-			logf("kube-apiserver did not stop within %s", apiserverStopTimeout)
+			logf("kube-apiserver still had open requests after %s; stopping etcd", apiserverStopTimeout)
 		}
 	}
 	if cp.etcd != nil {
-		cp.etcd.Close()
+		closed := make(chan struct{})
+		go func() {
+			cp.etcd.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-time.After(etcdStopTimeout):
+			logf("etcd did not stop within %s; exiting anyway", etcdStopTimeout)
+		}
 	}
 }

@@ -28,8 +28,14 @@ import (
 )
 
 const (
-	readyTimeout          = 90 * time.Second
-	apiserverStopTimeout  = 20 * time.Second
+	readyTimeout = 90 * time.Second
+	// kube-apiserver's graceful stop waits for open watch connections for up
+	// to its request timeout (a minute); clients of a test control plane keep
+	// watches open, so waiting for them would make every restart slow. The
+	// watches end when the process exits either way, and etcd survives an
+	// unfinished stop as it survives a crash.
+	apiserverStopTimeout  = 3 * time.Second
+	etcdStopTimeout       = 3 * time.Second
 	controllerStopTimeout = 10 * time.Second
 	etcdBindAttempts      = 5
 )
