@@ -44,6 +44,8 @@ pub struct StreamBackoff<S, B> {
 pub(crate) const RELIST_SPACING: Duration = Duration::from_secs(10);
 
 /// Whether `error` is a watcher's `410 Gone`, after which it lists again.
+/// The wrapper takes any error type, and only a watcher's can mean this, so
+/// it looks for one by type.
 fn means_relist(error: &dyn Any) -> bool {
     error
         .downcast_ref::<crate::watcher::Error>()
