@@ -395,15 +395,8 @@ impl Client {
         }
     }
 
-    /// Sends a request, with credentials, extra headers and retries, and returns
-    /// the response once its headers arrived (and, if wanted, its whole body, or
-    /// any failed response's body).
-    async fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-        want: Want,
-    ) -> Result<(Answer, RequestContext)> {
-        let (parts, body) = request.into_parts();
+    /// Where a request goes on the cluster, and what its errors will name.
+    fn target(&self, parts: &http::request::Parts) -> Result<(reqwest::Url, RequestContext)> {
         let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let url_text = format!("{}{}", self.inner.server, path_and_query);
         let url = reqwest::Url::parse(&url_text).map_err(|e| Error::InvalidUrl {
@@ -415,6 +408,19 @@ impl Client {
             method: parts.method.clone(),
             path: parts.uri.path().to_string(),
         };
+        Ok((url, context))
+    }
+
+    /// Sends a request, with credentials, extra headers and retries, and returns
+    /// the response once its headers arrived (and, if wanted, its whole body, or
+    /// any failed response's body).
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        want: Want,
+    ) -> Result<(Answer, RequestContext)> {
+        let (parts, body) = request.into_parts();
+        let (url, context) = self.target(&parts)?;
         let span = tracing::debug_span!(
             "HTTP",
             http.method = %context.method,

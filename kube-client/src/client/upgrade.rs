@@ -119,17 +119,7 @@ impl Client {
     /// user may not exec) is [`Error::Api`] with the server's `Status`.
     pub async fn connect(&self, request: http::Request<Vec<u8>>) -> Result<Connection> {
         let (parts, _body) = request.into_parts();
-        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        let url_text = format!("{}{}", self.inner.server, path_and_query);
-        let url = reqwest::Url::parse(&url_text).map_err(|e| Error::InvalidUrl {
-            url: url_text.clone(),
-            reason: e.to_string(),
-        })?;
-        let context = RequestContext {
-            server: self.inner.server.clone(),
-            method: parts.method.clone(),
-            path: parts.uri.path().to_string(),
-        };
+        let (url, context) = self.target(&parts)?;
         let key = generate_key();
         let mut headers = parts.headers;
         let offered = upgrade_headers(&mut headers, &key)?;
