@@ -13,8 +13,8 @@ use std::{
 };
 
 use k8s_openapi::api::{
-    authentication::v1::{SelfSubjectReview, TokenRequest, TokenRequestSpec, UserInfo},
-    core::v1::{ConfigMap, ServiceAccount},
+    authentication::v1::{SelfSubjectReview, UserInfo},
+    core::v1::ConfigMap,
     rbac::v1::{Role, RoleBinding},
 };
 use kube_client::{
@@ -28,7 +28,9 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 
-use crate::common::{api_status, client_in_fresh_namespace, config_map, env};
+use crate::common::{
+    api_status, client_in_fresh_namespace, config_map, env, service_account_token,
+};
 
 /// The DER of a self-signed CA that signed nothing the test apiserver uses.
 const UNRELATED_CA_DER_BASE64: &str = "MIIBpTCCAUugAwIBAgIUB+6GASneA/kcwgoO09jNYgT5L7swCgYIKoZIzj0EAwIwJzElMCMGA1UEAwwca3ViZS1jbGllbnQgZTJlIHVucmVsYXRlZCBDQTAgFw0yNjExMjUwNTAwMTBaGA8yMTI2MTEwMTA1MDAxMFowJzElMCMGA1UEAwwca3ViZS1jbGllbnQgZTJlIHVucmVsYXRlZCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABKfFCEZbjRbdDpom3D2uh9shIukfY42svkP7xum0uoqq/+AU8fjll2D6TIxMLBhGTkwb2PAmNRTye7hzX1ZfHACjUzBRMB0GA1UdDgQWBBSZKhxE3b5mANi7qzzdw8DZRhNmsDAfBgNVHSMEGDAWgBSZKhxE3b5mANi7qzzdw8DZRhNmsDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIEqLPqtolS4iL5Fbo0WNVJeD4Bd8RL1QCAOtk/ArKPX3AiEAiLLLSctCt8FmmOgp2Nn93GWPcGQKEXeZcuZZx1rotJ8=";
@@ -50,31 +52,6 @@ async fn username(client: &Client) -> kube_client::Result<String> {
 /// The configuration of the test control plane's kubeconfig.
 async fn base_config() -> Config {
     crate::common::config().await
-}
-
-/// A token for service account `name` (created in `ns`).
-async fn service_account_token(client: &Client, ns: &str, name: &str) -> String {
-    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
-    let mut sa = ServiceAccount::default();
-    sa.metadata.name = Some(name.into());
-    accounts
-        .create(&PostParams::default(), &sa)
-        .await
-        .expect("create service account");
-    let request = TokenRequest {
-        spec: Some(TokenRequestSpec {
-            expiration_seconds: Some(600),
-            ..TokenRequestSpec::default()
-        }),
-        ..TokenRequest::default()
-    };
-    let answer = accounts
-        .create_token_request(name, &PostParams::default(), &request)
-        .await
-        .expect("create_token_request");
-    let status = answer.status.expect("the answer has a status");
-    assert!(status.expiration_timestamp.is_some());
-    status.token.expect("the answer has a token")
 }
 
 /// Lets service account `name` read ConfigMaps in `ns`.

@@ -8,7 +8,7 @@ use std::{
 };
 
 use base64::Engine;
-use k8s_openapi::api::{authentication::v1::SelfSubjectReview, core::v1::ServiceAccount};
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube_client::{
     Api, Client, Config,
     api::PostParams,
@@ -20,7 +20,7 @@ use tokio::{
     net::TcpListener,
 };
 
-use crate::common::client_in_fresh_namespace;
+use crate::common::{client_in_fresh_namespace, service_account_token};
 
 /// Serves discovery and a token endpoint handing out `id_token`; returns the
 /// issuer URL and the refresh tokens it was sent.
@@ -131,25 +131,7 @@ async fn username(client: &Client) -> String {
 #[tokio::test]
 async fn expired_and_refused_id_tokens_are_refreshed_from_the_provider() {
     let (admin, ns) = client_in_fresh_namespace().await;
-    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), &ns);
-    let mut account = ServiceAccount::default();
-    account.metadata.name = Some("oidc-user".into());
-    accounts
-        .create(&PostParams::default(), &account)
-        .await
-        .expect("create service account");
-    let token = accounts
-        .create_token_request(
-            "oidc-user",
-            &PostParams::default(),
-            &serde_json::from_value(json!({"spec": {"expirationSeconds": 600}}))
-                .expect("a token request"),
-        )
-        .await
-        .expect("a token")
-        .status
-        .and_then(|s| s.token)
-        .expect("the answer has a token");
+    let token = service_account_token(&admin, &ns, "oidc-user").await;
     let expected = format!("system:serviceaccount:{ns}:oidc-user");
     let now = jiff::Timestamp::now().as_second();
 

@@ -2,10 +2,13 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::{
+    authentication::v1::{TokenRequest, TokenRequestSpec},
+    core::v1::{ConfigMap, ServiceAccount},
+};
 use kube_client::{
-    Client, Config,
-    api::ObjectMeta,
+    Api, Client, Config,
+    api::{ObjectMeta, PostParams},
     config::{AuthInfo, ExecConfig, ExecInteractiveMode},
 };
 
@@ -93,4 +96,29 @@ pub fn api_status<T: std::fmt::Debug>(result: kube_client::Result<T>) -> kube_cl
         Err(kube_client::Error::Api(status)) => *status,
         other => panic!("expected an error from the apiserver, got {other:?}"),
     }
+}
+
+/// A token (valid ten minutes) for a new service account `name` in `ns`.
+pub async fn service_account_token(client: &Client, ns: &str, name: &str) -> String {
+    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
+    let mut sa = ServiceAccount::default();
+    sa.metadata.name = Some(name.into());
+    accounts
+        .create(&PostParams::default(), &sa)
+        .await
+        .expect("create service account");
+    let request = TokenRequest {
+        spec: Some(TokenRequestSpec {
+            expiration_seconds: Some(600),
+            ..TokenRequestSpec::default()
+        }),
+        ..TokenRequest::default()
+    };
+    let answer = accounts
+        .create_token_request(name, &PostParams::default(), &request)
+        .await
+        .expect("create_token_request");
+    let status = answer.status.expect("the answer has a status");
+    assert!(status.expiration_timestamp.is_some());
+    status.token.expect("the answer has a token")
 }

@@ -14,7 +14,7 @@ use kube_client::{
 };
 use serde_json::json;
 
-use crate::common::{api_status, client_in_fresh_namespace, config};
+use crate::common::{api_status, client_in_fresh_namespace, config, service_account_token};
 
 /// A pod that no scheduler will place: the control plane has no nodes.
 async fn unscheduled_pod(client: &Client, ns: &str, name: &str) -> Api<Pod> {
@@ -111,25 +111,7 @@ async fn the_upgrade_is_authenticated_and_authorized_with_the_clients_credential
 
     // A real service account without permissions: authenticated, then
     // refused by RBAC for the exec subresource.
-    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), &ns);
-    let mut account = ServiceAccount::default();
-    account.metadata.name = Some("onlooker".into());
-    accounts
-        .create(&PostParams::default(), &account)
-        .await
-        .expect("create service account");
-    let token = accounts
-        .create_token_request(
-            "onlooker",
-            &PostParams::default(),
-            &serde_json::from_value(json!({"spec": {"expirationSeconds": 600}}))
-                .expect("a token request"),
-        )
-        .await
-        .expect("a token")
-        .status
-        .and_then(|s| s.token)
-        .expect("the answer has a token");
+    let token = service_account_token(&admin, &ns, "onlooker").await;
     let onlooker = Client::try_from(with_token(config().await, &token)).expect("a client");
     let pods: Api<Pod> = Api::namespaced(onlooker, &ns);
     let status = api_status(
