@@ -35,14 +35,8 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let env = kube_test::TestEnv::start()
-        .await
-        .expect("the kube-test control plane must start");
-    let proxy = FaultProxy::start(env)
-        .await
-        .expect("the fault proxy starts");
-    let namespace = env.fresh_namespace().await.expect("a fresh namespace");
-    let direct = Api::namespaced(env.client().await.expect("a client"), &namespace);
+    let (proxy, direct, namespace) = crate::common::proxy_and_fresh_namespace().await;
+    let direct = Api::namespaced(direct, &namespace);
     let watched = Api::namespaced(proxy.client().expect("a proxy client"), &namespace);
     Setup {
         proxy,

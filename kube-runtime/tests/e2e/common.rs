@@ -22,6 +22,19 @@ pub async fn client_in_fresh_namespace() -> (Client, String) {
     (env.client().await.expect("a client"), namespace)
 }
 
+/// A fault proxy in front of the shared control plane, a client that bypasses
+/// it, and a new, empty namespace.
+pub async fn proxy_and_fresh_namespace() -> (kube_test::faults::FaultProxy, Client, String) {
+    let (direct, namespace) = client_in_fresh_namespace().await;
+    let env = kube_test::TestEnv::start()
+        .await
+        .expect("the kube-test control plane must start");
+    let proxy = kube_test::faults::FaultProxy::start(env)
+        .await
+        .expect("the fault proxy starts");
+    (proxy, direct, namespace)
+}
+
 /// Fails the test if `future` takes longer than [`DEADLINE`].
 pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
     tokio::time::timeout(DEADLINE, future)

@@ -28,7 +28,7 @@ use kube_runtime::{
     reflector::{self, Store},
     watcher::{self, Event},
 };
-use kube_test::faults::{Fault, FaultProxy, FaultRule, Match};
+use kube_test::faults::{Fault, FaultRule, Match};
 use tokio::{task::JoinHandle, time::Instant};
 
 use crate::common::{OURS, client_in_fresh_namespace, config_map, within};
@@ -412,16 +412,10 @@ async fn store_equals_a_fresh_list_after_the_apiserver_stops_and_restarts_mid_wa
 const FORCED_GONE: usize = 4;
 
 async fn converges_across_forced_410s(config: watcher::Config, mode: &str) {
-    let env = kube_test::TestEnv::start()
-        .await
-        .expect("the kube-test control plane must start");
-    let proxy = FaultProxy::start(env)
-        .await
-        .expect("the fault proxy starts");
-    let namespace = env.fresh_namespace().await.expect("a fresh namespace");
     // The writers and the fresh lists bypass the proxy; the watcher goes
     // through it.
-    let direct: Api<ConfigMap> = Api::namespaced(env.client().await.expect("a client"), &namespace);
+    let (proxy, direct, namespace) = crate::common::proxy_and_fresh_namespace().await;
+    let direct: Api<ConfigMap> = Api::namespaced(direct, &namespace);
     let faulty: Api<ConfigMap> =
         Api::namespaced(proxy.client().expect("a proxy client"), &namespace);
     let mut population = Population::default();

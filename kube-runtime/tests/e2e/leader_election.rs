@@ -19,7 +19,7 @@ use kube_runtime::{
     leader_election::{Error, LeaderElector, Outcome},
     watcher::{self, watch_object},
 };
-use kube_test::faults::{Fault, FaultProxy, FaultRule, Match, Verb};
+use kube_test::faults::{Fault, FaultRule, Match, Verb};
 use tokio::{task::JoinHandle, time::Instant};
 
 use crate::common::{Background, OURS, client_in_fresh_namespace, create, eventually, within};
@@ -306,14 +306,7 @@ impl Drop for DropClock {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_that_cannot_renew_stops_its_controller_before_its_lease_can_expire() {
-    let env = kube_test::TestEnv::start()
-        .await
-        .expect("the kube-test control plane must start");
-    let proxy = FaultProxy::start(env)
-        .await
-        .expect("the fault proxy starts");
-    let ns = env.fresh_namespace().await.expect("a fresh namespace");
-    let direct = env.client().await.expect("a client");
+    let (proxy, direct, ns) = crate::common::proxy_and_fresh_namespace().await;
     let leases: Api<Lease> = Api::namespaced(direct.clone(), &ns);
     let config_maps: Api<ConfigMap> = Api::namespaced(direct.clone(), &ns);
     create(&config_maps, "work", "1").await;

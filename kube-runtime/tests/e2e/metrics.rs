@@ -9,7 +9,7 @@ use futures::channel::mpsc;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube_client::Api;
 use kube_runtime::{Controller, controller::Action, metrics::Metrics, watcher};
-use kube_test::faults::{Fault, FaultProxy, FaultRule, Match};
+use kube_test::faults::{Fault, FaultRule, Match};
 use prometheus_client::registry::Registry;
 use tokio::sync::Semaphore;
 
@@ -56,14 +56,8 @@ fn encode(registry: &Registry) -> String {
 
 #[tokio::test]
 async fn metrics_count_a_controller_run_against_the_apiserver() {
-    let env = kube_test::TestEnv::start()
-        .await
-        .expect("the kube-test control plane must start");
-    let proxy = FaultProxy::start(env)
-        .await
-        .expect("the fault proxy starts");
-    let ns = env.fresh_namespace().await.expect("a fresh namespace");
-    let direct: Api<ConfigMap> = Api::namespaced(env.client().await.expect("a client"), &ns);
+    let (proxy, direct, ns) = crate::common::proxy_and_fresh_namespace().await;
+    let direct: Api<ConfigMap> = Api::namespaced(direct, &ns);
     for (name, value) in [("a", "ok"), ("b", "ok"), ("c", "ok"), ("bad", "fail")] {
         create(&direct, name, value).await;
     }
