@@ -12,7 +12,7 @@ use http::Method;
 use crate::{
     params::Query,
     request::{Error, Request, build, validate_path_segment},
-    subresource::{AttachParams, LogParams, validate_ports},
+    subresource::{AttachParams, LogParams, port_list},
 };
 
 /// Which pod a kubelet endpoint is about.
@@ -87,12 +87,7 @@ impl Request {
         kubelet_debug_params: &KubeletDebugParams<'_>,
         ports: &[u16],
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        validate_ports(ports)?;
-        let list = ports
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = port_list(ports)?;
         let mut query = Query::new();
         query.pair("port", &list);
         let path = format!("/portForward/{}", kubelet_debug_params.path(true)?);

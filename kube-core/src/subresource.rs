@@ -19,7 +19,7 @@ mod attach;
 #[cfg(feature = "ws")]
 pub use attach::AttachParams;
 #[cfg(feature = "kubelet-debug")]
-pub(crate) use attach::validate_ports;
+pub(crate) use attach::port_list;
 
 /// Options of a pod's `log` subresource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -206,12 +206,7 @@ impl Request {
 
     /// `GET` to forward `ports` of a pod.
     pub fn portforward(&self, name: &str, ports: &[u16]) -> Result<http::Request<Vec<u8>>, Error> {
-        validate_ports(ports)?;
-        let list = ports
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = port_list(ports)?;
         let mut query = Query::new();
         query.pair("ports", &list);
         let path = self.subresource_path("portforward", name)?;
@@ -219,8 +214,9 @@ impl Request {
     }
 }
 
-/// The ports of one port-forward: between 1 and 128 of them, none twice, none 0.
-pub(crate) fn validate_ports(ports: &[u16]) -> Result<(), Error> {
+/// The ports of one port-forward as a query value (`80,443`), once they are
+/// checked: between 1 and 128 of them, none twice, none 0.
+pub(crate) fn port_list(ports: &[u16]) -> Result<String, Error> {
     if ports.is_empty() {
         return Err(Error::Validation("portforward: no ports given".into()));
     }
@@ -243,7 +239,11 @@ pub(crate) fn validate_ports(ports: &[u16]) -> Result<(), Error> {
             )));
         }
     }
-    Ok(())
+    Ok(ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 #[cfg(test)]
