@@ -51,10 +51,11 @@ impl<B: Backoff> Iterator for ResetTimerBackoff<B> {
 
 impl<B: Backoff> Backoff for ResetTimerBackoff<B> {
     fn reset(&mut self) {
-        let quiet_long_enough = self
-            .last_delay_at
-            .is_none_or(|at| at.elapsed() >= self.reset_duration);
-        if quiet_long_enough {
+        // Without a delay handed out since the last reset there is nothing to
+        // undo; streams reset after every item, so this stays cheap.
+        if let Some(at) = self.last_delay_at
+            && at.elapsed() >= self.reset_duration
+        {
             self.backoff.reset();
             self.last_delay_at = None;
         }
