@@ -65,3 +65,10 @@ check:
 bench *FLAGS: controlplane
     cargo build --release --manifest-path benches/Cargo.toml
     "$CARGO_TARGET_DIR/release/kube-benches" run --out "$CARGO_TARGET_DIR/bench/results.json" {{FLAGS}}
+
+# Compare our public API with kube 5's from crates.io, from rustdoc JSON of both with every
+# feature on: prints what kube 5 has that we lack or offer differently, and writes the same
+# as JSON to target/api-parity/report.json. Flags: --no-build (reuse the last JSON).
+api-parity *FLAGS:
+    python3 -m unittest discover -s benches/api-parity -q
+    python3 benches/api-parity/api_parity.py {{FLAGS}}
