@@ -49,6 +49,8 @@
 
 mod backoff;
 mod machine;
+#[cfg(test)]
+mod script;
 
 use std::fmt::{self, Debug, Display};
 
