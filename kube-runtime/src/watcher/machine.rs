@@ -7,14 +7,21 @@
 //! requested: the apiserver reads and encodes it while the consumer handles the
 //! current one, instead of the two taking turns. At most one page is fetched
 //! ahead, so memory grows by one page at most.
+//!
+//! A server that breaks a watch off without saying why gets an error for it,
+//! so that the backoff around the watcher paces the retries: a watch closed
+//! at once without a single event, a streaming list ended before its last
+//! bookmark. Resuming quietly would send such a server (or a proxy in front of
+//! it) one request after another, as fast as it answers.
 
-use std::{future::Future, sync::Arc, task::Poll};
+use std::{future::Future, sync::Arc, task::Poll, time::Duration};
 
 use futures::{Stream, StreamExt, future::BoxFuture, stream::BoxStream};
 use kube_client::core::{
-    ObjectList, Resource, WatchEvent,
+    ObjectList, Resource, Status, WatchEvent,
     params::{ListParams, WatchParams},
 };
+use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use super::{Config, Error, Event, InitialListStrategy};
@@ -43,6 +50,13 @@ pub(crate) trait ListWatch: Send + Sync + 'static {
 }
 
 type EventStream<V> = BoxStream<'static, kube_client::Result<WatchEvent<V>>>;
+
+/// A watch the server closes sooner than this after opening it, without
+/// having sent a single event (bookmarks included), is taken for a failing
+/// server rather than for a watch that ran its course. client-go's reflector
+/// draws the same line at one second and calls it a "very short watch"; a
+/// watch that timed out normally lasts its `timeoutSeconds`, minutes.
+const MIN_WATCH_DURATION: Duration = Duration::from_secs(1);
 
 /// The next page of a paginated list, requested ahead of need.
 enum NextPage<V> {
@@ -128,9 +142,12 @@ enum State<V> {
     /// A streaming list is delivering the initial state.
     InitialEvents { stream: EventStream<V> },
     /// Changes are streaming in; `resource_version` is the newest seen.
+    /// `quiet_since` is when the watch opened, as long as it has delivered
+    /// nothing.
     Watching {
         stream: EventStream<V>,
         resource_version: String,
+        quiet_since: Option<Instant>,
     },
 }
 
@@ -260,6 +277,7 @@ async fn step<A: ListWatch>(
                     Ok(stream) => State::Watching {
                         stream,
                         resource_version,
+                        quiet_since: Some(Instant::now()),
                     },
                     Err(err) => {
                         let next = after_failure(is_gone(&err), State::Listed { resource_version });
@@ -283,6 +301,7 @@ async fn step<A: ListWatch>(
                     let next = State::Watching {
                         stream,
                         resource_version: bookmark.metadata.resource_version,
+                        quiet_since: None,
                     };
                     return (Ok(Event::InitDone), next);
                 }
@@ -298,22 +317,24 @@ async fn step<A: ListWatch>(
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {
-                    debug!(
-                        "streaming list ended before its initial events were complete; listing again"
+                    let error = protocol_error(
+                        "the streaming list ended before its initial-events-end bookmark",
                     );
-                    State::START
+                    return (Err(error), State::START);
                 }
             },
 
             State::Watching {
                 mut stream,
                 mut resource_version,
+                quiet_since,
             } => match stream.next().await {
                 Some(Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj))) => {
                     remember_version(&mut resource_version, &obj);
                     let next = State::Watching {
                         stream,
                         resource_version,
+                        quiet_since: None,
                     };
                     return (Ok(Event::Apply(obj)), next);
                 }
@@ -322,12 +343,14 @@ async fn step<A: ListWatch>(
                     let next = State::Watching {
                         stream,
                         resource_version,
+                        quiet_since: None,
                     };
                     return (Ok(Event::Delete(obj)), next);
                 }
                 Some(Ok(WatchEvent::Bookmark(bookmark))) => State::Watching {
                     stream,
                     resource_version: bookmark.metadata.resource_version,
+                    quiet_since: None,
                 },
                 Some(Ok(WatchEvent::Error(status))) => {
                     if status.is_gone() {
@@ -341,12 +364,29 @@ async fn step<A: ListWatch>(
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {
-                    debug!(%resource_version, "watch ended; resuming");
-                    State::Listed { resource_version }
+                    let next = State::Listed { resource_version };
+                    if let Some(opened) = quiet_since
+                        && opened.elapsed() < MIN_WATCH_DURATION
+                    {
+                        let error = protocol_error(&format!(
+                            "the watch closed {:?} after it opened, without any event",
+                            opened.elapsed()
+                        ));
+                        return (Err(error), next);
+                    }
+                    debug!("watch ended; resuming");
+                    next
                 }
             },
         };
     }
+}
+
+/// The error for a watch that broke off (or broke the protocol) without the
+/// apiserver saying why. It carries a `Status` made here, without an HTTP
+/// code, so it is never taken for a `410 Gone`: the backoff paces the retry.
+fn protocol_error(message: &str) -> Error {
+    Error::WatchError(Box::new(Status::failure(message, "")))
 }
 
 /// Records the version of an object seen while watching, reusing the string's
@@ -470,7 +510,7 @@ mod tests {
         let seen = take(&script, Config::default(), 8).await;
         assert_eq!(seen[..3], ["Init", "InitApply(a)", "InitDone"]);
         assert!(
-            seen[3].starts_with("Err(the apiserver ended the watch with an error: Expired (410)"),
+            seen[3].starts_with("Err(the watch ended with an error: Expired (410)"),
             "{}",
             seen[3]
         );
@@ -629,11 +669,7 @@ mod tests {
             ))])
             .watch_open(vec![Ok(WatchEvent::Added(cm("d", "11")))]);
         let seen = take(&script, Config::default(), 4).await;
-        assert!(
-            seen[2].starts_with("Err(the apiserver ended the watch"),
-            "{}",
-            seen[2]
-        );
+        assert!(seen[2].starts_with("Err(the watch ended"), "{}", seen[2]);
         assert_eq!(seen[3], "Apply(d)");
         assert_eq!(
             script.requests(),
@@ -683,18 +719,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn streaming_list_interrupted_before_its_end_starts_over() {
+    async fn streaming_list_interrupted_before_its_end_is_an_error_then_starts_over() {
         let script = Script::default()
             .watch(vec![Ok(WatchEvent::Added(cm("a", "5")))])
             .watch_open(vec![
                 Ok(WatchEvent::Added(cm("a", "5"))),
                 Ok(bookmark("8", true)),
             ]);
-        let seen = take(&script, Config::default().streaming_lists(), 5).await;
-        assert_eq!(
-            seen,
-            ["Init", "InitApply(a)", "Init", "InitApply(a)", "InitDone"]
+        let seen = take(&script, Config::default().streaming_lists(), 6).await;
+        assert_eq!(seen[..2], ["Init", "InitApply(a)"]);
+        assert!(
+            seen[2].contains("ended before its initial-events-end bookmark"),
+            "{}",
+            seen[2]
         );
+        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
         assert_eq!(
             script.requests(),
             [
@@ -823,11 +862,7 @@ mod tests {
         )
         .await;
         assert_eq!(seen[0..2], ["Init", "InitDone"]);
-        assert!(
-            seen[2].starts_with("Err(the apiserver ended the watch"),
-            "{}",
-            seen[2]
-        );
+        assert!(seen[2].starts_with("Err(the watch ended"), "{}", seen[2]);
         assert_eq!(seen[3..5], ["Init", "InitDone"]);
         assert_eq!(
             script.requests(),
@@ -849,5 +884,90 @@ mod tests {
         ]);
         let seen = take(&script, Config::default().streaming_lists(), 3).await;
         assert_eq!(seen, ["Init", "InitApply(a)", "InitDone"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_watch_closed_at_once_without_events_is_an_error() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![])
+            .watch(vec![])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "11")))]);
+        let seen = take(&script, Config::default(), 5).await;
+        assert_eq!(seen[..2], ["Init", "InitDone"]);
+        for err in &seen[2..4] {
+            assert!(err.contains("without any event"), "{err}");
+        }
+        assert_eq!(seen[4], "Apply(a)");
+        assert_eq!(
+            script.requests()[1..],
+            ["watch rv=10 initial=false bookmarks=true"; 3],
+            "each retry resumes from the same version, without relisting"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_watch_closed_at_once_after_an_event_resumes_without_error() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![Ok(bookmark("12", false))])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "13")))]);
+        let seen = take(&script, Config::default(), 3).await;
+        assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
+        assert_eq!(
+            script.requests()[2],
+            "watch rv=12 initial=false bookmarks=true"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_watch_that_lasted_its_timeout_resumes_without_error() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch_closing_after(vec![], Duration::from_secs(290))
+            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "11")))]);
+        let seen = take(&script, Config::default(), 3).await;
+        assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
+    }
+
+    /// Requests made over `span` of paused time by a backed-off watcher over
+    /// `script`.
+    async fn requests_within(script: &Script, config: Config, span: Duration) -> Vec<String> {
+        let stream = run(script.clone(), config).default_backoff();
+        pin_mut!(stream);
+        let _ = tokio::time::timeout(span, async { while stream.next().await.is_some() {} }).await;
+        script.requests()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_closing_every_watch_at_once_is_paced_by_the_backoff() {
+        let mut script = Script::default().list(Ok(page(vec![], "10", None)));
+        for _ in 0..100 {
+            script = script.watch(vec![]);
+        }
+        let requests = requests_within(&script, Config::default(), Duration::from_secs(10)).await;
+        // Waits of 0.8 s, 1.6 s, 3.2 s and 6.4 s at least (doubling, plus
+        // jitter): no more than four watches fit into 10 s.
+        let watches = requests.iter().filter(|r| r.starts_with("watch")).count();
+        assert!((2..=4).contains(&watches), "{watches} watches in 10 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_interrupting_every_streaming_list_is_paced_by_the_backoff() {
+        let mut script = Script::default();
+        for _ in 0..100 {
+            script = script.watch(vec![Ok(WatchEvent::Added(cm("a", "5")))]);
+        }
+        let requests = requests_within(
+            &script,
+            Config::default().streaming_lists(),
+            Duration::from_secs(10),
+        )
+        .await;
+        assert!(
+            (2..=4).contains(&requests.len()),
+            "{} streaming lists in 10 s",
+            requests.len()
+        );
     }
 }

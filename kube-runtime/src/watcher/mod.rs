@@ -18,6 +18,12 @@
 //!    replace their whole state at the next [`Event::InitDone`], so nothing missed
 //!    during the gap survives as a ghost.
 //!
+//! A watch the server closes within a second of opening it, without a single
+//! event, is not a watch that ran its course (that takes its `timeoutSeconds`)
+//! but a sign of a failing server or proxy: as client-go does, the watcher
+//! yields an error for it, so the backoff paces the next attempt. So does a
+//! streaming list that ends before its last bookmark.
+//!
 //! Errors are yielded as they happen and the watcher carries on where it was on the
 //! next poll. Retrying immediately would hammer a struggling apiserver, so wrap the
 //! stream in a backoff: [`WatchStreamExt::default_backoff`](crate::WatchStreamExt::default_backoff).
@@ -77,9 +83,12 @@ pub enum Error {
     /// Starting a watch failed.
     #[error("failed to start a watch: {0}")]
     WatchStartFailed(#[source] kube_client::Error),
-    /// The apiserver sent an `ERROR` event (e.g. `410 Gone`: the watcher lists
-    /// again).
-    #[error("the apiserver ended the watch with an error: {0}")]
+    /// The watch ended with an error: the apiserver sent an `ERROR` event
+    /// (e.g. `410 Gone`: the watcher lists again), or the watch broke off in a
+    /// way the watcher takes for a failing server — closed at once without any
+    /// event, a streaming list ended before its last bookmark. The watcher
+    /// describes the latter with a `Status` of its own, with `code` 0.
+    #[error("the watch ended with an error: {0}")]
     WatchError(#[source] Box<Status>),
     /// The watch stream broke (connection lost, undecodable event).
     #[error("the watch stream failed: {0}")]

@@ -80,6 +80,8 @@ pub(super) fn gone() -> Status {
 enum Ending {
     /// The server closes it at once.
     Closes,
+    /// The server closes it after this long (its timeout).
+    ClosesAfter(Duration),
     /// It stays open, sending nothing more.
     StaysOpen,
 }
@@ -126,6 +128,12 @@ impl Script {
         self.push_watch(Ok((events, Ending::StaysOpen)))
     }
 
+    /// The next watch delivers `events`, then the server closes it after
+    /// `after` (a watch timeout).
+    pub(super) fn watch_closing_after(self, events: Events, after: Duration) -> Self {
+        self.push_watch(Ok((events, Ending::ClosesAfter(after))))
+    }
+
     /// The next watch is refused with `err`.
     pub(super) fn watch_fails(self, err: kube_client::Error) -> Self {
         self.push_watch(Err(err))
@@ -164,6 +172,12 @@ impl ListWatch for Script {
         let events = futures::stream::iter(events);
         Ok(match ending {
             Ending::Closes => events.boxed(),
+            Ending::ClosesAfter(after) => events
+                .chain(
+                    futures::stream::once(tokio::time::sleep(after))
+                        .filter_map(|()| async { None }),
+                )
+                .boxed(),
             Ending::StaysOpen => events.chain(futures::stream::pending()).boxed(),
         })
     }
