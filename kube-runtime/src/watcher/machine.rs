@@ -139,8 +139,13 @@ enum State<V> {
     /// The state is known as of `resource_version`: the next step watches from
     /// there.
     Listed { resource_version: String },
-    /// A streaming list is delivering the initial state.
-    InitialEvents { stream: EventStream<V> },
+    /// A streaming list is delivering the initial state. `consistent` is the
+    /// read it asked for: a retry after an interruption asks for the same, so
+    /// a relist after `410 Gone` never falls back to the cache.
+    InitialEvents {
+        stream: EventStream<V>,
+        consistent: bool,
+    },
     /// Changes are streaming in; `resource_version` is the newest seen.
     /// `quiet_since` is when the watch opened, as long as it has delivered
     /// nothing.
@@ -209,7 +214,10 @@ async fn step<A: ListWatch>(
                 InitialListStrategy::StreamingList => {
                     let version = config.streaming_list_version(consistent);
                     match api.watch(&config.watch_params(true), version).await {
-                        Ok(stream) => return (Ok(Event::Init), State::InitialEvents { stream }),
+                        Ok(stream) => {
+                            let next = State::InitialEvents { stream, consistent };
+                            return (Ok(Event::Init), next);
+                        }
                         Err(err) => {
                             return (
                                 Err(Error::WatchStartFailed(err)),
@@ -286,9 +294,13 @@ async fn step<A: ListWatch>(
                 }
             }
 
-            State::InitialEvents { mut stream } => match stream.next().await {
+            State::InitialEvents {
+                mut stream,
+                consistent,
+            } => match stream.next().await {
                 Some(Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj))) => {
-                    return (Ok(Event::InitApply(obj)), State::InitialEvents { stream });
+                    let next = State::InitialEvents { stream, consistent };
+                    return (Ok(Event::InitApply(obj)), next);
                 }
                 Some(Ok(WatchEvent::Deleted(obj))) => {
                     // The initial events are synthetic ADDED events; a deletion here
@@ -305,22 +317,22 @@ async fn step<A: ListWatch>(
                     };
                     return (Ok(Event::InitDone), next);
                 }
-                Some(Ok(WatchEvent::Bookmark(_))) => State::InitialEvents { stream },
+                Some(Ok(WatchEvent::Bookmark(_))) => State::InitialEvents { stream, consistent },
                 // The initial state is incomplete: only a new streaming list can
                 // complete it.
                 Some(Ok(WatchEvent::Error(status))) => {
-                    let next = after_failure(status.is_gone(), State::START);
+                    let next = after_failure(status.is_gone(), State::Empty { consistent });
                     return (Err(Error::WatchError(Box::new(status))), next);
                 }
                 Some(Err(err)) => {
-                    let next = after_failure(is_gone(&err), State::START);
+                    let next = after_failure(is_gone(&err), State::Empty { consistent });
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {
                     let error = protocol_error(
                         "the streaming list ended before its initial-events-end bookmark",
                     );
-                    return (Err(error), State::START);
+                    return (Err(error), State::Empty { consistent });
                 }
             },
 
@@ -968,6 +980,29 @@ mod tests {
             (2..=4).contains(&requests.len()),
             "{} streaming lists in 10 s",
             requests.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interrupted_streaming_relist_after_410_stays_a_consistent_read() {
+        let script = Script::default()
+            .watch(vec![Ok(bookmark("8", true)), Ok(WatchEvent::Error(gone()))])
+            // The relist breaks off twice: cleanly, then with an error.
+            .watch(vec![Ok(WatchEvent::Added(cm("a", "9")))])
+            .watch(vec![Err(api_error(500, reason::INTERNAL_ERROR))])
+            .watch_open(vec![Ok(bookmark("10", true))]);
+        let config = Config::default().streaming_lists().any_semantic();
+        let seen = take(&script, config, 10).await;
+        assert_eq!(seen[9], "InitDone", "{seen:?}");
+        assert_eq!(
+            script.requests(),
+            [
+                "watch rv=0 initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true"
+            ],
+            "after a 410, every retry of the relist is a consistent read"
         );
     }
 }
