@@ -310,6 +310,11 @@ async fn step<A: ListWatch>(
                     State::RELIST
                 }
                 Some(Ok(WatchEvent::Bookmark(bookmark))) if bookmark.is_initial_events_end() => {
+                    if bookmark.metadata.resource_version.is_empty() {
+                        // Nothing to watch from: the list must be taken again.
+                        let error = protocol_error(EMPTY_BOOKMARK);
+                        return (Err(error), State::Empty { consistent });
+                    }
                     let next = State::Watching {
                         stream,
                         resource_version: bookmark.metadata.resource_version,
@@ -359,11 +364,19 @@ async fn step<A: ListWatch>(
                     };
                     return (Ok(Event::Delete(obj)), next);
                 }
-                Some(Ok(WatchEvent::Bookmark(bookmark))) => State::Watching {
-                    stream,
-                    resource_version: bookmark.metadata.resource_version,
-                    quiet_since: None,
-                },
+                Some(Ok(WatchEvent::Bookmark(bookmark))) => {
+                    if bookmark.metadata.resource_version.is_empty() {
+                        // A watch from "" would start at the newest version and
+                        // skip whatever happened since `resource_version`;
+                        // only a list restores a known state.
+                        return (Err(protocol_error(EMPTY_BOOKMARK)), State::RELIST);
+                    }
+                    State::Watching {
+                        stream,
+                        resource_version: bookmark.metadata.resource_version,
+                        quiet_since: None,
+                    }
+                }
                 Some(Ok(WatchEvent::Error(status))) => {
                     if status.is_gone() {
                         debug!(%status, "resource version expired; listing again");
@@ -394,6 +407,10 @@ async fn step<A: ListWatch>(
     }
 }
 
+/// What a bookmark without a version is: a break of the watch protocol, since
+/// a bookmark exists only to carry one.
+const EMPTY_BOOKMARK: &str = "the apiserver sent a bookmark without a resourceVersion";
+
 /// The error for a watch that broke off (or broke the protocol) without the
 /// apiserver saying why. It carries a `Status` made here, without an HTTP
 /// code, so it is never taken for a `410 Gone`: the backoff paces the retry.
@@ -402,9 +419,11 @@ fn protocol_error(message: &str) -> Error {
 }
 
 /// Records the version of an object seen while watching, reusing the string's
-/// allocation (this runs for every event).
+/// allocation (this runs for every event). An object without a version leaves
+/// the last one in place: an empty version would mean "from now" to the next
+/// watch, and lose whatever happens in between.
 fn remember_version<V: Resource>(resource_version: &mut String, obj: &V) {
-    if let Some(version) = version_of(obj) {
+    if let Some(version) = version_of(obj).filter(|version| !version.is_empty()) {
         resource_version.clear();
         resource_version.push_str(version);
     }
@@ -1003,6 +1022,71 @@ mod tests {
                 "watch rv= initial=true bookmarks=true"
             ],
             "after a 410, every retry of the relist is a consistent read"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bookmark_without_a_resource_version_relists_instead_of_watching_from_empty() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch_open(vec![Ok(bookmark("", false))])
+            .list(Ok(page(vec![cm("a", "20")], "20", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default().any_semantic(), 6).await;
+        assert_eq!(seen[..2], ["Init", "InitDone"]);
+        assert!(
+            seen[2].contains("bookmark without a resourceVersion"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=0 continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "list rv=- continue=-"
+            ],
+            "a consistent relist, not a watch from an empty version"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_streaming_list_ended_by_a_bookmark_without_a_resource_version_starts_over() {
+        let script = Script::default()
+            .watch(vec![
+                Ok(WatchEvent::Added(cm("a", "5"))),
+                Ok(bookmark("", true)),
+            ])
+            .watch_open(vec![
+                Ok(WatchEvent::Added(cm("a", "5"))),
+                Ok(bookmark("8", true)),
+            ]);
+        let seen = take(&script, Config::default().streaming_lists(), 6).await;
+        assert_eq!(seen[..2], ["Init", "InitApply(a)"]);
+        assert!(
+            seen[2].contains("bookmark without a resourceVersion"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
+        assert_eq!(
+            script.requests(),
+            ["watch rv= initial=true bookmarks=true"; 2],
+            "never a watch from an empty version"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_object_without_a_resource_version_keeps_the_resume_version() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![Ok(WatchEvent::Added(cm("a", "")))])
+            .watch_open(vec![]);
+        let requests = requests_within(&script, Config::default(), Duration::from_secs(1)).await;
+        assert_eq!(
+            requests[2], "watch rv=10 initial=false bookmarks=true",
+            "{requests:?}"
         );
     }
 }
