@@ -33,7 +33,7 @@ use tracing::Instrument;
 use super::{Action, Config, Error, ReconcileReason, ReconcileRequest, runner::Runner};
 use crate::{
     reflector::{ObjectRef, Store, store::WriterDropped},
-    scheduler::{ScheduleRequest, debounced_scheduler},
+    scheduler::{ScheduleRequest, debounced_scheduler, due_after},
 };
 
 /// Where the applier reports what it does: the metrics, when enabled.
@@ -252,7 +252,7 @@ where
                         obj_ref: obj_ref.clone(),
                         reason,
                     },
-                    run_at: Instant::now() + delay,
+                    run_at: due_after(delay),
                 });
             }
             match result {
@@ -862,5 +862,63 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
+    }
+
+    /// The longest requeue, as documented on `Action::requeue`.
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+    #[tokio::test(start_paused = true)]
+    async fn requeues_beyond_a_year_neither_panic_nor_fire_before_a_year() {
+        for delay in [Duration::from_secs(800 * 24 * 60 * 60), Duration::MAX] {
+            let (store, _writer) = listed(&[cm("a", "1")]);
+            let log = Arc::new(Log::default());
+            let (tx, rx) = queue();
+            let decide = move |n: usize| {
+                Ok(if n == 0 {
+                    Action::requeue(delay)
+                } else {
+                    Action::await_change()
+                })
+            };
+            let mut applier = pin!(applier(
+                reconciler(log.clone(), 0, decide),
+                never_requeue,
+                Arc::new(()),
+                store,
+                rx,
+                Config::default(),
+            ));
+            trigger(&tx, "a");
+            assert!(applier.next().await.expect("an outcome").is_ok());
+            let early = tokio::time::timeout(YEAR - Duration::from_secs(1), applier.next()).await;
+            assert!(early.is_err(), "{delay:?} fired before a year");
+            assert!(applier.next().await.expect("an outcome").is_ok());
+            let starts: Vec<_> = log
+                .calls()
+                .into_iter()
+                .map(|(_, _, at)| at.as_secs())
+                .collect();
+            assert_eq!(starts, [0, YEAR.as_secs()], "{delay:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_debounce_beyond_a_year_neither_panics_nor_fires_before_a_year() {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, await_change),
+            never_requeue,
+            Arc::new(()),
+            store,
+            rx,
+            Config::default().debounce(Duration::MAX),
+        ));
+        trigger(&tx, "a");
+        let early = tokio::time::timeout(YEAR - Duration::from_secs(1), applier.next()).await;
+        assert!(early.is_err(), "fired before a year");
+        assert!(applier.next().await.expect("an outcome").is_ok());
+        assert_eq!(log.calls()[0].2.as_secs(), YEAR.as_secs());
     }
 }
