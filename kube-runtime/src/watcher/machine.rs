@@ -463,7 +463,7 @@ mod tests {
     use super::*;
     use crate::{
         WatchStreamExt,
-        watcher::script::{Script, api_error, bookmark, cm, gone, page, take},
+        watcher::script::{Script, api_error, bookmark, cm, gone, page, requests_within, take},
     };
 
     #[tokio::test(start_paused = true)]
@@ -959,15 +959,6 @@ mod tests {
             .watch_open(vec![Ok(WatchEvent::Added(cm("a", "11")))]);
         let seen = take(&script, Config::default(), 3).await;
         assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
-    }
-
-    /// Requests made over `span` of paused time by a backed-off watcher over
-    /// `script`.
-    async fn requests_within(script: &Script, config: Config, span: Duration) -> Vec<String> {
-        let stream = run(script.clone(), config).default_backoff();
-        pin_mut!(stream);
-        let _ = tokio::time::timeout(span, async { while stream.next().await.is_some() {} }).await;
-        script.requests()
     }
 
     #[tokio::test(start_paused = true)]

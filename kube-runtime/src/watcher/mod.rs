@@ -56,6 +56,8 @@
 mod backoff;
 mod machine;
 #[cfg(test)]
+mod reflector_cases;
+#[cfg(test)]
 mod script;
 
 use std::fmt::{self, Debug, Display};

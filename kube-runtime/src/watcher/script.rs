@@ -18,6 +18,7 @@ use kube_client::core::{
 };
 
 use super::{Config, machine::ListWatch};
+use crate::WatchStreamExt;
 
 /// A ConfigMap `name` at resource version `version`.
 pub(super) fn cm(name: &str, version: &str) -> ConfigMap {
@@ -100,6 +101,7 @@ pub(super) struct Script {
     lists: Arc<Mutex<VecDeque<kube_client::Result<ObjectList<ConfigMap>>>>>,
     watches: Arc<Mutex<VecDeque<WatchAnswer>>>,
     requests: Arc<Mutex<Vec<String>>>,
+    watch_timeouts: Arc<Mutex<Vec<Option<u32>>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -143,6 +145,11 @@ impl Script {
     pub(super) fn requests(&self) -> Vec<String> {
         lock(&self.requests).clone()
     }
+
+    /// The `timeoutSeconds` of every watch so far.
+    pub(super) fn watch_timeouts(&self) -> Vec<Option<u32>> {
+        lock(&self.watch_timeouts).clone()
+    }
 }
 
 impl ListWatch for Script {
@@ -167,6 +174,7 @@ impl ListWatch for Script {
             "watch rv={version} initial={} bookmarks={}",
             wp.send_initial_events, wp.bookmarks
         ));
+        lock(&self.watch_timeouts).push(wp.timeout);
         let answer = lock(&self.watches).pop_front();
         let (events, ending) = answer.unwrap_or_else(|| Ok((vec![], Ending::StaysOpen)))?;
         let events = futures::stream::iter(events);
@@ -201,4 +209,17 @@ pub(super) async fn take(script: &Script, config: Config, n: usize) -> Vec<Strin
         });
     }
     seen
+}
+
+/// The requests a watcher over `script`, behind the default backoff, makes
+/// within `span` of paused time.
+pub(super) async fn requests_within(
+    script: &Script,
+    config: Config,
+    span: Duration,
+) -> Vec<String> {
+    let stream = super::machine::run(script.clone(), config).default_backoff();
+    pin_mut!(stream);
+    let _ = tokio::time::timeout(span, async { while stream.next().await.is_some() {} }).await;
+    script.requests()
 }
