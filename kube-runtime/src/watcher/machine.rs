@@ -175,20 +175,45 @@ pub(crate) fn run<A: ListWatch>(
     )
 }
 
-/// Whether an error means the resource version (or continue token) has expired,
-/// so only a fresh list can restore a consistent view.
-fn is_gone(err: &kube_client::Error) -> bool {
-    matches!(err, kube_client::Error::Api(status) if status.is_gone())
+/// Whether the apiserver said the resource version (or continue token) a
+/// request used cannot be served, so only a fresh, consistent list restores a
+/// known state: it has expired (`410 Gone`), or it is newer than this apiserver
+/// has seen — after a failover to an apiserver that lags behind, where waiting
+/// for it to catch up may never end.
+fn version_unusable(status: &Status) -> bool {
+    status.is_gone() || is_too_large_resource_version(status)
+}
+
+/// The apiserver's "Too large resource version" answer: `504 Timeout` with a
+/// `ResourceVersionTooLarge` cause (Kubernetes 1.19 and later), or only with
+/// the message (1.17 and 1.18).
+fn is_too_large_resource_version(status: &Status) -> bool {
+    const MESSAGE: &str = "Too large resource version";
+    let causes = status
+        .details
+        .as_ref()
+        .map_or(&[][..], |details| &details.causes);
+    causes
+        .iter()
+        .any(|cause| cause.reason == "ResourceVersionTooLarge")
+        || (status.code == 504
+            && (status.message.contains(MESSAGE)
+                || causes.iter().any(|cause| cause.message.contains(MESSAGE))))
 }
 
 fn version_of<V: Resource>(obj: &V) -> Option<&str> {
     obj.meta().resource_version.as_deref()
 }
 
-/// Where to go after a failure: a fresh consistent list when the version has
-/// expired, `otherwise` when it has not.
-fn after_failure<V>(gone: bool, otherwise: State<V>) -> State<V> {
-    if gone { State::RELIST } else { otherwise }
+/// Where to go after a failure the apiserver described with `status` (if it
+/// did): a fresh consistent list when the version used cannot be served,
+/// `otherwise` when it can.
+fn after_failure<V>(status: Option<&Status>, otherwise: State<V>) -> State<V> {
+    if status.is_some_and(version_unusable) {
+        State::RELIST
+    } else {
+        otherwise
+    }
 }
 
 /// Advances until there is something to emit.
@@ -204,10 +229,8 @@ async fn step<A: ListWatch>(
                     match api.list(&config.first_page_params(consistent)).await {
                         Ok(page) => return (Ok(Event::Init), emitting(api, config, page)),
                         Err(err) => {
-                            return (
-                                Err(Error::InitialListFailed(err)),
-                                State::Empty { consistent },
-                            );
+                            let next = after_failure(err.status(), State::Empty { consistent });
+                            return (Err(Error::InitialListFailed(err)), next);
                         }
                     }
                 }
@@ -219,10 +242,8 @@ async fn step<A: ListWatch>(
                             return (Ok(Event::Init), next);
                         }
                         Err(err) => {
-                            return (
-                                Err(Error::WatchStartFailed(err)),
-                                State::Empty { consistent },
-                            );
+                            let next = after_failure(err.status(), State::Empty { consistent });
+                            return (Err(Error::WatchStartFailed(err)), next);
                         }
                     }
                 }
@@ -243,7 +264,7 @@ async fn step<A: ListWatch>(
                             continue_token,
                             requested: None,
                         };
-                        let next = after_failure(is_gone(&err), retry);
+                        let next = after_failure(err.status(), retry);
                         return (Err(Error::InitialListFailed(err)), next);
                     }
                 }
@@ -288,7 +309,7 @@ async fn step<A: ListWatch>(
                         quiet_since: Some(Instant::now()),
                     },
                     Err(err) => {
-                        let next = after_failure(is_gone(&err), State::Listed { resource_version });
+                        let next = after_failure(err.status(), State::Listed { resource_version });
                         return (Err(Error::WatchStartFailed(err)), next);
                     }
                 }
@@ -326,11 +347,11 @@ async fn step<A: ListWatch>(
                 // The initial state is incomplete: only a new streaming list can
                 // complete it.
                 Some(Ok(WatchEvent::Error(status))) => {
-                    let next = after_failure(status.is_gone(), State::Empty { consistent });
+                    let next = after_failure(Some(&status), State::Empty { consistent });
                     return (Err(Error::WatchError(Box::new(status))), next);
                 }
                 Some(Err(err)) => {
-                    let next = after_failure(is_gone(&err), State::Empty { consistent });
+                    let next = after_failure(err.status(), State::Empty { consistent });
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {
@@ -378,14 +399,14 @@ async fn step<A: ListWatch>(
                     }
                 }
                 Some(Ok(WatchEvent::Error(status))) => {
-                    if status.is_gone() {
-                        debug!(%status, "resource version expired; listing again");
+                    if version_unusable(&status) {
+                        debug!(%status, "the resource version cannot be served; listing again");
                     }
-                    let next = after_failure(status.is_gone(), State::Listed { resource_version });
+                    let next = after_failure(Some(&status), State::Listed { resource_version });
                     return (Err(Error::WatchError(Box::new(status))), next);
                 }
                 Some(Err(err)) => {
-                    let next = after_failure(is_gone(&err), State::Listed { resource_version });
+                    let next = after_failure(err.status(), State::Listed { resource_version });
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {

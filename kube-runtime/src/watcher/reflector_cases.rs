@@ -10,7 +10,7 @@ use futures::{StreamExt, pin_mut};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube_client::core::{
     Status, WatchEvent,
-    response::reason,
+    response::{StatusCause, StatusDetails, reason},
     watch::{Bookmark, BookmarkMeta},
 };
 use tokio::time::Instant;
@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::{
     Config,
     machine::run,
-    script::{Script, api_error, bookmark, cm, gone, page, requests_within},
+    script::{Script, api_error, bookmark, cm, gone, page, requests_within, take},
 };
 use crate::{
     WatchStreamExt,
@@ -115,6 +115,33 @@ fn assert_backed_off(seen: &[(String, Duration)]) {
 
 fn items(seen: &[(String, Duration)]) -> Vec<&str> {
     seen.iter().map(|(item, _)| item.as_str()).collect()
+}
+
+/// `504 Timeout` for a resource version newer than the apiserver has seen,
+/// in the format of Kubernetes 1.19 and later.
+fn too_large_resource_version() -> kube_client::Error {
+    let status = Status::failure(
+        "Too large resource version: 10, current: 7",
+        reason::TIMEOUT,
+    )
+    .with_code(504)
+    .with_details(StatusDetails {
+        causes: vec![StatusCause {
+            reason: "ResourceVersionTooLarge".into(),
+            message: "Too large resource version".into(),
+            field: String::new(),
+        }],
+        retry_after_seconds: 1,
+        ..StatusDetails::default()
+    });
+    kube_client::Error::Api(status.boxed())
+}
+
+/// The same, in the format of Kubernetes 1.17 and 1.18: no cause type, only
+/// the message.
+fn too_large_resource_version_without_cause() -> kube_client::Error {
+    let status = Status::failure("Too large resource version", reason::TIMEOUT).with_code(504);
+    kube_client::Error::Api(status.boxed())
 }
 
 fn annotated_bookmark(version: &str, initial_events_end: &str) -> WatchEvent<ConfigMap> {
@@ -475,4 +502,73 @@ async fn an_expired_watch_after_a_streaming_list_lists_again_by_streaming() {
             "watch rv= initial=true bookmarks=true"
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_410_on_an_exact_resource_version_relists_with_a_consistent_read() {
+    // A watch from the list's exact version, refused as expired; the cache
+    // (rv=0) could be older still, so the relist reads from etcd.
+    let script = Script::default()
+        .list(Ok(page(vec![cm("a", "5")], "10", None)))
+        .watch_fails(api_error(410, reason::EXPIRED))
+        .list(Ok(page(vec![cm("a", "5"), cm("b", "11")], "11", None)))
+        .watch_open(vec![]);
+    let seen = take(&script, Config::default().any_semantic(), 7).await;
+    assert!(
+        seen[3].starts_with("Err(failed to start a watch"),
+        "{seen:?}"
+    );
+    assert_eq!(seen[4..], ["Init", "InitApply(a)", "InitApply(b)"]);
+    assert_eq!(
+        script.requests()[..3],
+        [
+            "list rv=0 continue=-",
+            "watch rv=10 initial=false bookmarks=true",
+            "list rv=- continue=-"
+        ]
+    );
+
+    // A list refused as expired is retried as a consistent read too.
+    let script = Script::default()
+        .list(Err(api_error(410, reason::EXPIRED)))
+        .list(Ok(page(vec![cm("a", "5")], "10", None)))
+        .watch_open(vec![]);
+    let seen = take(&script, Config::default().any_semantic(), 4).await;
+    assert!(seen[0].starts_with("Err(failed to list"), "{seen:?}");
+    assert_eq!(
+        script.requests()[..2],
+        ["list rv=0 continue=-", "list rv=- continue=-"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resource_version_too_large_for_the_server_relists_with_a_consistent_read() {
+    // After a failover to an apiserver that lags behind, the version the
+    // watcher resumes from is in that server's future; waiting for it may
+    // never end, so the watcher lists again from etcd.
+    for too_large in [
+        too_large_resource_version(),
+        too_large_resource_version_without_cause(),
+    ] {
+        let script = Script::default()
+            .list(Ok(page(vec![cm("a", "5")], "10", None)))
+            .watch_fails(too_large)
+            .list(Ok(page(vec![cm("a", "5")], "12", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default().any_semantic(), 6).await;
+        assert!(
+            seen[3].contains("Too large resource version"),
+            "{}",
+            seen[3]
+        );
+        assert_eq!(seen[4..], ["Init", "InitApply(a)"]);
+        assert_eq!(
+            script.requests()[..3],
+            [
+                "list rv=0 continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "list rv=- continue=-"
+            ]
+        );
+    }
 }
