@@ -22,7 +22,7 @@ use kube_client::core::{
     params::{ListParams, WatchParams},
 };
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::{Config, Error, Event, InitialListStrategy};
 
@@ -323,12 +323,13 @@ async fn step<A: ListWatch>(
                     let next = State::InitialEvents { stream, consistent };
                     return (Ok(Event::InitApply(obj)), next);
                 }
+                // The apiserver sends the initial state as ADDED events, but a
+                // change that comes before the end bookmark is passed on as
+                // client-go's reflector takes it: the consumers collecting the
+                // initial state drop the object.
                 Some(Ok(WatchEvent::Deleted(obj))) => {
-                    // The initial events are synthetic ADDED events; a deletion here
-                    // means the server does not follow the protocol. Start over
-                    // rather than risk a ghost.
-                    warn!(name = ?obj.meta().name, "deletion during a streaming list's initial events; listing again");
-                    State::RELIST
+                    let next = State::InitialEvents { stream, consistent };
+                    return (Ok(Event::Delete(obj)), next);
                 }
                 Some(Ok(WatchEvent::Bookmark(bookmark))) if bookmark.is_initial_events_end() => {
                     if bookmark.metadata.resource_version.is_empty() {

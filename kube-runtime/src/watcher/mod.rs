@@ -130,6 +130,10 @@ pub enum Event<K> {
     /// An object was created or changed while watching.
     Apply(K),
     /// An object was deleted while watching; this is its last state.
+    ///
+    /// It can also come between [`Event::Init`] and [`Event::InitDone`], when
+    /// a streaming list reports a deletion before it ends: the object is no
+    /// longer part of the state being listed (the reflector drops it).
     Delete(K),
     /// A (re)list starts: the objects that follow, up to [`Event::InitDone`], are
     /// the complete state of the collection.

@@ -572,3 +572,28 @@ async fn a_resource_version_too_large_for_the_server_relists_with_a_consistent_r
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn streaming_list_applies_updates_and_deletes_arriving_mid_stream() {
+    let script = Script::default().watch_open(vec![
+        Ok(WatchEvent::Added(cm("p1", "1"))),
+        Ok(WatchEvent::Added(cm("p2", "2"))),
+        Ok(WatchEvent::Modified(cm("p1", "3"))),
+        Ok(WatchEvent::Added(cm("p3", "4"))),
+        Ok(WatchEvent::Deleted(cm("p3", "5"))),
+        Ok(bookmark("5", true)),
+    ]);
+    let (seen, store) = reflect(&script, Config::default().streaming_lists(), 7).await;
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("InitDone"),
+        "{seen:?}"
+    );
+    assert!(!seen.iter().any(|item| item.starts_with("Err")), "{seen:?}");
+    assert_eq!(content(&store), versions(&[("p1", "3"), ("p2", "2")]));
+    assert_eq!(
+        script.requests(),
+        ["watch rv= initial=true bookmarks=true"],
+        "no relist"
+    );
+}
