@@ -22,7 +22,7 @@ use kube_client::core::{
     params::{ListParams, WatchParams},
 };
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::{Config, Error, Event, InitialListStrategy};
 
@@ -205,6 +205,16 @@ fn version_of<V: Resource>(obj: &V) -> Option<&str> {
     obj.meta().resource_version.as_deref()
 }
 
+/// Whether the apiserver refused a streaming list as a request it does not
+/// accept — `422 Invalid` from one without the WatchList feature, `400` from
+/// one that knows nothing of it — rather than one it cannot serve right now.
+/// Retrying would get the same answer: client-go falls back to a paginated
+/// list then, and so does the watcher.
+fn refuses_streaming(err: &kube_client::Error) -> bool {
+    err.status()
+        .is_some_and(|status| status.is_invalid() || status.code == 400)
+}
+
 /// Where to go after a failure the apiserver described with `status` (if it
 /// did): a fresh consistent list when the version used cannot be served,
 /// `otherwise` when it can.
@@ -224,22 +234,17 @@ async fn step<A: ListWatch>(
 ) -> (super::Result<Event<A::Value>>, State<A::Value>) {
     loop {
         state = match state {
-            State::Empty { consistent } => match config.initial_list_strategy {
-                InitialListStrategy::ListWatch => {
-                    match api.list(&config.first_page_params(consistent)).await {
-                        Ok(page) => return (Ok(Event::Init), emitting(api, config, page)),
-                        Err(err) => {
-                            let next = after_failure(err.status(), State::Empty { consistent });
-                            return (Err(Error::InitialListFailed(err)), next);
-                        }
-                    }
-                }
-                InitialListStrategy::StreamingList => {
+            State::Empty { consistent } => {
+                if config.initial_list_strategy == InitialListStrategy::StreamingList {
                     let version = config.streaming_list_version(consistent);
                     match api.watch(&config.watch_params(true), version).await {
                         Ok(stream) => {
                             let next = State::InitialEvents { stream, consistent };
                             return (Ok(Event::Init), next);
+                        }
+                        // A paginated list below gets the state instead.
+                        Err(err) if refuses_streaming(&err) => {
+                            warn!(error = %err, "the apiserver refused a streaming list; listing instead");
                         }
                         Err(err) => {
                             let next = after_failure(err.status(), State::Empty { consistent });
@@ -247,7 +252,14 @@ async fn step<A: ListWatch>(
                         }
                     }
                 }
-            },
+                match api.list(&config.first_page_params(consistent)).await {
+                    Ok(page) => return (Ok(Event::Init), emitting(api, config, page)),
+                    Err(err) => {
+                        let next = after_failure(err.status(), State::Empty { consistent });
+                        return (Err(Error::InitialListFailed(err)), next);
+                    }
+                }
+            }
 
             State::NextPage {
                 continue_token,

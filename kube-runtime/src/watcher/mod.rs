@@ -198,6 +198,10 @@ pub enum InitialListStrategy {
     /// One WATCH with `sendInitialEvents=true`: the current state arrives as events,
     /// ended by a bookmark, then changes follow on the same connection. Lighter on
     /// the apiserver's memory for large collections (Kubernetes 1.32+).
+    ///
+    /// An apiserver that refuses it as invalid (`422`, without the WatchList
+    /// feature) or malformed (`400`) gets a paginated LIST instead, each time
+    /// the watcher (re)lists.
     StreamingList,
 }
 

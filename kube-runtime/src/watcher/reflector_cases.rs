@@ -597,3 +597,33 @@ async fn streaming_list_applies_updates_and_deletes_arriving_mid_stream() {
         "no relist"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn streaming_list_falls_back_to_list_and_watch_when_the_server_cannot_stream() {
+    // What an apiserver without the WatchList feature answers.
+    let refusal = || {
+        kube_client::Error::Api(
+            Status::failure(
+                "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+                reason::INVALID,
+            )
+            .with_code(422)
+            .boxed(),
+        )
+    };
+    let script = Script::default()
+        .watch_fails(refusal())
+        .list(Ok(page(vec![cm("p1", "1")], "1", None)))
+        .watch_open(vec![Ok(WatchEvent::Added(cm("p2", "2")))]);
+    let (seen, store) = reflect(&script, Config::default().streaming_lists(), 4).await;
+    assert_eq!(seen, ["Init", "InitApply(p1)", "InitDone", "Apply(p2)"]);
+    assert_eq!(content(&store), versions(&[("p1", "1"), ("p2", "2")]));
+    assert_eq!(
+        script.requests(),
+        [
+            "watch rv= initial=true bookmarks=true",
+            "list rv=- continue=-",
+            "watch rv=1 initial=false bookmarks=true"
+        ]
+    );
+}
