@@ -8,13 +8,11 @@
 //! current one, instead of the two taking turns. At most one page is fetched
 //! ahead, so memory grows by one page at most.
 //!
-//! A server that breaks a watch off without saying why gets an error for it,
-//! so that the backoff around the watcher paces the retries: a watch closed
-//! at once without a single event, a streaming list ended before its last
-//! bookmark. Resuming quietly would send such a server (or a proxy in front of
-//! it) one request after another, as fast as it answers.
+//! A server that breaks a watch off without saying why gets an error for it
+//! (see [`failures`](super::failures)), so that the backoff around the watcher
+//! paces the retries.
 
-use std::{future::Future, sync::Arc, task::Poll, time::Duration};
+use std::{future::Future, sync::Arc, task::Poll};
 
 use futures::{Stream, StreamExt, future::BoxFuture, stream::BoxStream};
 use kube_client::core::{
@@ -24,7 +22,7 @@ use kube_client::core::{
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use super::{Config, Error, Event, InitialListStrategy};
+use super::{Config, Error, Event, InitialListStrategy, failures};
 
 /// The two requests a watcher makes.
 pub(crate) trait ListWatch: Send + Sync + 'static {
@@ -50,13 +48,6 @@ pub(crate) trait ListWatch: Send + Sync + 'static {
 }
 
 type EventStream<V> = BoxStream<'static, kube_client::Result<WatchEvent<V>>>;
-
-/// A watch the server closes sooner than this after opening it, without
-/// having sent a single event (bookmarks included), is taken for a failing
-/// server rather than for a watch that ran its course. client-go's reflector
-/// draws the same line at one second and calls it a "very short watch"; a
-/// watch that timed out normally lasts its `timeoutSeconds`, minutes.
-const MIN_WATCH_DURATION: Duration = Duration::from_secs(1);
 
 /// The next page of a paginated list, requested ahead of need.
 enum NextPage<V> {
@@ -175,51 +166,15 @@ pub(crate) fn run<A: ListWatch>(
     )
 }
 
-/// Whether the apiserver said the resource version (or continue token) a
-/// request used cannot be served, so only a fresh, consistent list restores a
-/// known state: it has expired (`410 Gone`), or it is newer than this apiserver
-/// has seen — after a failover to an apiserver that lags behind, where waiting
-/// for it to catch up may never end.
-fn version_unusable(status: &Status) -> bool {
-    status.is_gone() || is_too_large_resource_version(status)
-}
-
-/// The apiserver's "Too large resource version" answer: `504 Timeout` with a
-/// `ResourceVersionTooLarge` cause (Kubernetes 1.19 and later), or only with
-/// the message (1.17 and 1.18).
-fn is_too_large_resource_version(status: &Status) -> bool {
-    const MESSAGE: &str = "Too large resource version";
-    let causes = status
-        .details
-        .as_ref()
-        .map_or(&[][..], |details| &details.causes);
-    causes
-        .iter()
-        .any(|cause| cause.reason == "ResourceVersionTooLarge")
-        || (status.code == 504
-            && (status.message.contains(MESSAGE)
-                || causes.iter().any(|cause| cause.message.contains(MESSAGE))))
-}
-
 fn version_of<V: Resource>(obj: &V) -> Option<&str> {
     obj.meta().resource_version.as_deref()
-}
-
-/// Whether the apiserver refused a streaming list as a request it does not
-/// accept — `422 Invalid` from one without the WatchList feature, `400` from
-/// one that knows nothing of it — rather than one it cannot serve right now.
-/// Retrying would get the same answer: client-go falls back to a paginated
-/// list then, and so does the watcher.
-fn refuses_streaming(err: &kube_client::Error) -> bool {
-    err.status()
-        .is_some_and(|status| status.is_invalid() || status.code == 400)
 }
 
 /// Where to go after a failure the apiserver described with `status` (if it
 /// did): a fresh consistent list when the version used cannot be served,
 /// `otherwise` when it can.
 fn after_failure<V>(status: Option<&Status>, otherwise: State<V>) -> State<V> {
-    if status.is_some_and(version_unusable) {
+    if status.is_some_and(failures::version_unusable) {
         State::RELIST
     } else {
         otherwise
@@ -243,7 +198,7 @@ async fn step<A: ListWatch>(
                             return (Ok(Event::Init), next);
                         }
                         // A paginated list below gets the state instead.
-                        Err(err) if refuses_streaming(&err) => {
+                        Err(err) if failures::refuses_streaming(&err) => {
                             warn!(error = %err, "the apiserver refused a streaming list; listing instead");
                         }
                         Err(err) => {
@@ -346,7 +301,7 @@ async fn step<A: ListWatch>(
                 Some(Ok(WatchEvent::Bookmark(bookmark))) if bookmark.is_initial_events_end() => {
                     if bookmark.metadata.resource_version.is_empty() {
                         // Nothing to watch from: the list must be taken again.
-                        let error = protocol_error(EMPTY_BOOKMARK);
+                        let error = failures::bookmark_without_version();
                         return (Err(error), State::Empty { consistent });
                     }
                     let next = State::Watching {
@@ -368,9 +323,7 @@ async fn step<A: ListWatch>(
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {
-                    let error = protocol_error(
-                        "the streaming list ended before its initial-events-end bookmark",
-                    );
+                    let error = failures::streaming_list_cut_short();
                     return (Err(error), State::Empty { consistent });
                 }
             },
@@ -403,7 +356,7 @@ async fn step<A: ListWatch>(
                         // A watch from "" would start at the newest version and
                         // skip whatever happened since `resource_version`;
                         // only a list restores a known state.
-                        return (Err(protocol_error(EMPTY_BOOKMARK)), State::RELIST);
+                        return (Err(failures::bookmark_without_version()), State::RELIST);
                     }
                     State::Watching {
                         stream,
@@ -412,7 +365,7 @@ async fn step<A: ListWatch>(
                     }
                 }
                 Some(Ok(WatchEvent::Error(status))) => {
-                    if version_unusable(&status) {
+                    if failures::version_unusable(&status) {
                         debug!(%status, "the resource version cannot be served; listing again");
                     }
                     let next = after_failure(Some(&status), State::Listed { resource_version });
@@ -424,13 +377,7 @@ async fn step<A: ListWatch>(
                 }
                 None => {
                     let next = State::Listed { resource_version };
-                    if let Some(opened) = quiet_since
-                        && opened.elapsed() < MIN_WATCH_DURATION
-                    {
-                        let error = protocol_error(&format!(
-                            "the watch closed {:?} after it opened, without any event",
-                            opened.elapsed()
-                        ));
+                    if let Some(error) = quiet_since.and_then(failures::closed_too_soon) {
                         return (Err(error), next);
                     }
                     debug!("watch ended; resuming");
@@ -439,17 +386,6 @@ async fn step<A: ListWatch>(
             },
         };
     }
-}
-
-/// What a bookmark without a version is: a break of the watch protocol, since
-/// a bookmark exists only to carry one.
-const EMPTY_BOOKMARK: &str = "the apiserver sent a bookmark without a resourceVersion";
-
-/// The error for a watch that broke off (or broke the protocol) without the
-/// apiserver saying why. It carries a `Status` made here, without an HTTP
-/// code, so it is never taken for a `410 Gone`: the backoff paces the retry.
-fn protocol_error(message: &str) -> Error {
-    Error::WatchError(Box::new(Status::failure(message, "")))
 }
 
 /// Records the version of an object seen while watching, reusing the string's

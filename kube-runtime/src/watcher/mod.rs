@@ -54,6 +54,7 @@
 //! ```
 
 mod backoff;
+mod failures;
 mod machine;
 #[cfg(test)]
 mod reflector_cases;
