@@ -589,26 +589,33 @@ mod tests {
         );
     }
 
+    /// Runs `work` while leading, with valid settings.
+    async fn lead<T>(
+        lease: &ScriptedLease,
+        settings: &Settings,
+        work: impl Future<Output = T>,
+    ) -> Outcome<T> {
+        Elector::new(lease, settings)
+            .run(work, |_| {})
+            .await
+            .expect("valid settings")
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_work_is_not_polled_again_once_the_renew_deadline_has_passed() {
         let lease = ScriptedLease::default();
         let settings = settings("me");
         let stepped_late = Arc::new(AtomicBool::new(false));
-        let outcome = Elector::new(&lease, &settings)
-            .run(
-                async {
-                    lease.unreachable(true);
-                    // The process stalls (a long blocking call, a paused VM):
-                    // when it runs again, the deadline is long past and
-                    // another replica may lead.
-                    tokio::time::advance(settings.lease_duration * 2).await;
-                    stepped_late.store(true, Ordering::SeqCst);
-                    future::pending::<()>().await
-                },
-                |_| {},
-            )
-            .await
-            .expect("valid settings");
+        let work = async {
+            lease.unreachable(true);
+            // The process stalls (a long blocking call, a paused VM): when it
+            // runs again, the deadline is long past and another replica may
+            // lead.
+            tokio::time::advance(settings.lease_duration * 2).await;
+            stepped_late.store(true, Ordering::SeqCst);
+            future::pending::<()>().await
+        };
+        let outcome = lead(&lease, &settings, work).await;
         assert_eq!(outcome, Outcome::LostLeadership);
         assert!(
             !stepped_late.load(Ordering::SeqCst),
@@ -620,19 +627,15 @@ mod tests {
     async fn a_failed_release_still_returns_the_works_output() {
         let lease = ScriptedLease::default();
         let settings = settings("me");
-        let outcome = Elector::new(&lease, &settings)
-            .run(
-                async {
-                    sleep(Duration::from_secs(3)).await;
-                    lease.unreachable(true);
-                    "done"
-                },
-                |_| {},
-            )
-            .await;
+        let work = async {
+            sleep(Duration::from_secs(3)).await;
+            lease.unreachable(true);
+            "done"
+        };
         assert_eq!(
-            outcome.expect("the output, though the release failed"),
-            Outcome::Completed("done")
+            lead(&lease, &settings, work).await,
+            Outcome::Completed("done"),
+            "the output, though the release failed"
         );
         assert_eq!(
             lease.holder().as_deref(),
@@ -646,18 +649,15 @@ mod tests {
         let lease = ScriptedLease::default();
         let settings = settings("me");
         let start = Instant::now();
-        let outcome = Elector::new(&lease, &settings)
-            .run(
-                async {
-                    sleep(Duration::from_secs(3)).await;
-                    lease.next_read_takes(Duration::from_secs(3600));
-                    "done"
-                },
-                |_| {},
-            )
-            .await
-            .expect("valid settings");
-        assert_eq!(outcome, Outcome::Completed("done"));
+        let work = async {
+            sleep(Duration::from_secs(3)).await;
+            lease.next_read_takes(Duration::from_secs(3600));
+            "done"
+        };
+        assert_eq!(
+            lead(&lease, &settings, work).await,
+            Outcome::Completed("done")
+        );
         assert!(
             start.elapsed() <= Duration::from_secs(3) + settings.renew_deadline,
             "waited {:?} for the release",

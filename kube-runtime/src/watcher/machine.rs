@@ -428,6 +428,7 @@ mod tests {
     use std::time::Duration;
 
     use futures::{StreamExt, pin_mut};
+    use k8s_openapi::api::core::v1::ConfigMap;
     use kube_client::core::{Status, response::reason};
 
     use super::*;
@@ -494,6 +495,7 @@ mod tests {
             .watch(vec![Ok(bookmark("50", false))])
             .watch_open(vec![Ok(WatchEvent::Added(cm("a", "51")))]);
         let seen = take(&script, Config::default(), 3).await;
+        // Closed at once, but after an event: a watch that did its job, no error.
         assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
         assert_eq!(
             script.requests()[2],
@@ -720,31 +722,6 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn streaming_list_interrupted_before_its_end_is_an_error_then_starts_over() {
-        let script = Script::default()
-            .watch(vec![Ok(WatchEvent::Added(cm("a", "5")))])
-            .watch_open(vec![
-                Ok(WatchEvent::Added(cm("a", "5"))),
-                Ok(bookmark("8", true)),
-            ]);
-        let seen = take(&script, Config::default().streaming_lists(), 6).await;
-        assert_eq!(seen[..2], ["Init", "InitApply(a)"]);
-        assert!(
-            seen[2].contains("ended before its initial-events-end bookmark"),
-            "{}",
-            seen[2]
-        );
-        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
-        assert_eq!(
-            script.requests(),
-            [
-                "watch rv= initial=true bookmarks=true",
-                "watch rv= initial=true bookmarks=true"
-            ]
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn streaming_list_resumes_from_the_end_bookmark() {
         let script = Script::default()
             .watch(vec![Ok(bookmark("8", true))])
@@ -908,20 +885,6 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_watch_closed_at_once_after_an_event_resumes_without_error() {
-        let script = Script::default()
-            .list(Ok(page(vec![], "10", None)))
-            .watch(vec![Ok(bookmark("12", false))])
-            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "13")))]);
-        let seen = take(&script, Config::default(), 3).await;
-        assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
-        assert_eq!(
-            script.requests()[2],
-            "watch rv=12 initial=false bookmarks=true"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn a_quiet_watch_that_lasted_its_timeout_resumes_without_error() {
         let script = Script::default()
             .list(Ok(page(vec![], "10", None)))
@@ -1013,32 +976,6 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_streaming_list_ended_by_a_bookmark_without_a_resource_version_starts_over() {
-        let script = Script::default()
-            .watch(vec![
-                Ok(WatchEvent::Added(cm("a", "5"))),
-                Ok(bookmark("", true)),
-            ])
-            .watch_open(vec![
-                Ok(WatchEvent::Added(cm("a", "5"))),
-                Ok(bookmark("8", true)),
-            ]);
-        let seen = take(&script, Config::default().streaming_lists(), 6).await;
-        assert_eq!(seen[..2], ["Init", "InitApply(a)"]);
-        assert!(
-            seen[2].contains("bookmark without a resourceVersion"),
-            "{}",
-            seen[2]
-        );
-        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
-        assert_eq!(
-            script.requests(),
-            ["watch rv= initial=true bookmarks=true"; 2],
-            "never a watch from an empty version"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn an_object_without_a_resource_version_keeps_the_resume_version() {
         let script = Script::default()
             .list(Ok(page(vec![], "10", None)))
@@ -1049,5 +986,45 @@ mod tests {
             requests[2], "watch rv=10 initial=false bookmarks=true",
             "{requests:?}"
         );
+    }
+
+    /// A streaming list that breaks off after `first` (its events), then one
+    /// that completes: an error saying `why`, then the second list from
+    /// scratch, both consistent reads.
+    async fn assert_streaming_list_starts_over(
+        first: Vec<kube_client::Result<WatchEvent<ConfigMap>>>,
+        why: &str,
+    ) {
+        let script = Script::default().watch(first).watch_open(vec![
+            Ok(WatchEvent::Added(cm("a", "5"))),
+            Ok(bookmark("8", true)),
+        ]);
+        let seen = take(&script, Config::default().streaming_lists(), 6).await;
+        assert_eq!(seen[..2], ["Init", "InitApply(a)"]);
+        assert!(seen[2].contains(why), "{}", seen[2]);
+        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
+        assert_eq!(
+            script.requests(),
+            ["watch rv= initial=true bookmarks=true"; 2],
+            "never a watch from where the broken list left off"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_list_interrupted_before_its_end_is_an_error_then_starts_over() {
+        assert_streaming_list_starts_over(
+            vec![Ok(WatchEvent::Added(cm("a", "5")))],
+            "ended before its initial-events-end bookmark",
+        )
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_streaming_list_ended_by_a_bookmark_without_a_resource_version_starts_over() {
+        assert_streaming_list_starts_over(
+            vec![Ok(WatchEvent::Added(cm("a", "5"))), Ok(bookmark("", true))],
+            "bookmark without a resourceVersion",
+        )
+        .await;
     }
 }

@@ -18,7 +18,9 @@ use tokio::time::Instant;
 use super::{
     Config,
     machine::run,
-    script::{Script, api_error, bookmark, cm, gone, page, requests_within, take},
+    script::{
+        Script, api_error, bookmark, cm, describe, gone, next_item, page, requests_within, take,
+    },
 };
 use crate::{
     WatchStreamExt,
@@ -33,18 +35,11 @@ async fn reflect(script: &Script, config: Config, n: usize) -> (Vec<String>, Sto
     pin_mut!(stream);
     let mut seen = Vec::new();
     for _ in 0..n {
-        let item = tokio::time::timeout(Duration::from_secs(3600), stream.next())
-            .await
-            .expect("the watcher made no progress")
-            .expect("the watcher never ends");
-        seen.push(match item {
-            Ok(event) => {
-                let described = event.to_string();
-                writer.apply_watcher_event_owned(event);
-                described
-            }
-            Err(err) => format!("Err({err})"),
-        });
+        let item = next_item(&mut stream).await;
+        seen.push(describe(&item));
+        if let Ok(event) = item {
+            writer.apply_watcher_event_owned(event);
+        }
     }
     (seen, store)
 }
@@ -78,15 +73,8 @@ async fn paced(script: &Script, config: Config, n: usize) -> Vec<(String, Durati
     pin_mut!(stream);
     let mut seen = Vec::new();
     for _ in 0..n {
-        let item = tokio::time::timeout(Duration::from_secs(3600), stream.next())
-            .await
-            .expect("the watcher made no progress")
-            .expect("the watcher never ends");
-        let described = match item {
-            Ok(event) => event.to_string(),
-            Err(err) => format!("Err({err})"),
-        };
-        seen.push((described, start.elapsed()));
+        let item = next_item(&mut stream).await;
+        seen.push((describe(&item), start.elapsed()));
     }
     seen
 }
@@ -381,7 +369,7 @@ async fn streaming_list_is_synced_only_at_its_end_bookmark() {
     let stream = run(script.clone(), Config::default().streaming_lists());
     pin_mut!(stream);
     for _ in 0..3 {
-        let event = stream.next().await.expect("endless").expect("no error");
+        let event = next_item(&mut stream).await.expect("no error");
         writer.apply_watcher_event_owned(event);
     }
     let more = tokio::time::timeout(Duration::from_secs(3600), stream.next()).await;

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use futures::{StreamExt, pin_mut, stream::BoxStream};
+use futures::{Stream, StreamExt, pin_mut, stream::BoxStream};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube_client::core::{
     ListMeta, ObjectList, ObjectMeta, Status, WatchEvent,
@@ -17,7 +17,7 @@ use kube_client::core::{
     watch::{Bookmark, BookmarkMeta},
 };
 
-use super::{Config, machine::ListWatch};
+use super::{Config, Event, machine::ListWatch};
 use crate::WatchStreamExt;
 
 /// A ConfigMap `name` at resource version `version`.
@@ -191,22 +191,33 @@ impl ListWatch for Script {
     }
 }
 
-/// Takes `n` items from a watcher over the script, describing each (errors
-/// as `Err(message)`). Fails if the watcher goes an hour (of paused time)
-/// without an item.
+/// What a watcher over the script yields.
+pub(super) type Item = super::Result<Event<ConfigMap>>;
+
+/// The next item of a watcher; fails if it goes an hour (of paused time)
+/// without one.
+pub(super) async fn next_item<S: Stream<Item = Item> + Unpin>(stream: &mut S) -> Item {
+    tokio::time::timeout(Duration::from_secs(3600), stream.next())
+        .await
+        .expect("the watcher made no progress")
+        .expect("the watcher never ends")
+}
+
+/// An item described: the event, or the error as `Err(message)`.
+pub(super) fn describe(item: &Item) -> String {
+    match item {
+        Ok(event) => event.to_string(),
+        Err(err) => format!("Err({err})"),
+    }
+}
+
+/// Takes `n` items from a watcher over the script, describing each.
 pub(super) async fn take(script: &Script, config: Config, n: usize) -> Vec<String> {
     let stream = super::machine::run(script.clone(), config);
     pin_mut!(stream);
     let mut seen = Vec::new();
     for _ in 0..n {
-        let item = tokio::time::timeout(Duration::from_secs(3600), stream.next())
-            .await
-            .expect("the watcher made no progress")
-            .expect("the watcher never ends");
-        seen.push(match item {
-            Ok(event) => event.to_string(),
-            Err(err) => format!("Err({err})"),
-        });
+        seen.push(describe(&next_item(&mut stream).await));
     }
     seen
 }
