@@ -13,8 +13,9 @@
 //!    [`Event::Delete`], remembering the newest resource version seen (objects and
 //!    bookmarks alike).
 //! 3. When the server ends the watch, it watches again from that version. When the
-//!    version is too old (`410 Gone`), it lists again from scratch, starting over
-//!    with [`Event::Init`]: consumers such as the [`reflector`](mod@crate::reflector)
+//!    version is too old (`410 Gone`) — or newer than the apiserver has seen, after
+//!    a failover to one that lags behind — it lists again from scratch with a
+//!    consistent read, starting over with [`Event::Init`]: consumers such as the [`reflector`](mod@crate::reflector)
 //!    replace their whole state at the next [`Event::InitDone`], so nothing missed
 //!    during the gap survives as a ghost.
 //!
