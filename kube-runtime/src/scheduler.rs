@@ -16,6 +16,10 @@
 //!   further requests, and is emitted as soon as the hold is lifted.
 //!
 //! Due messages are emitted in the order they became due.
+//!
+//! No message waits longer than a year (365 days): a later time, or a longer
+//! debounce, is shortened to a year. The timer wheel underneath cannot hold
+//! a deadline much more than two years ahead, and panics past it.
 
 use std::{
     collections::{HashMap, VecDeque, hash_map::Entry},
@@ -29,6 +33,26 @@ use futures::{Stream, StreamExt, stream::Fuse};
 use pin_project::pin_project;
 use tokio::time::Instant;
 use tokio_util::time::{DelayQueue, delay_queue};
+
+/// The longest a message waits, whatever time or debounce it asked for: one
+/// year.
+pub(crate) const LONGEST_DELAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// When a message delayed by `delay` from now is due: `delay` from now, or
+/// [`LONGEST_DELAY`] from now if that is sooner.
+pub(crate) fn due_after(delay: Duration) -> Instant {
+    Instant::now() + delay.min(LONGEST_DELAY)
+}
+
+/// The time a request for `run_at` is due with `debounce`, at most
+/// [`LONGEST_DELAY`] from now (however far `run_at` or `debounce` reach, even
+/// beyond what an `Instant` can hold).
+fn debounced_deadline(run_at: Instant, debounce: Duration) -> Instant {
+    let latest = due_after(LONGEST_DELAY);
+    run_at
+        .checked_add(debounce)
+        .map_or(latest, |deadline| deadline.min(latest))
+}
 
 /// A request to emit `message` at `run_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +140,7 @@ impl<T: Eq + Hash + Clone, R: Stream<Item = ScheduleRequest<T>>> Scheduler<T, R>
 
 impl<T: Eq + Hash + Clone, R: Stream<Item = ScheduleRequest<T>>> SchedulerProj<'_, T, R> {
     fn schedule(&mut self, request: ScheduleRequest<T>) {
-        let run_at = request.run_at + *self.debounce;
+        let run_at = debounced_deadline(request.run_at, *self.debounce);
         match self.slots.entry(request.message) {
             // Already due: it is emitted as soon as it may be anyway.
             Entry::Occupied(entry) if matches!(entry.get(), Slot::Due) => {}
@@ -439,5 +463,24 @@ mod tests {
             [("a", 5)],
             "the request stream ended at once, the message still came"
         );
+    }
+
+    /// The longest delay the scheduler keeps, as documented on
+    /// `Action::requeue`.
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+    #[tokio::test(start_paused = true)]
+    async fn deadlines_beyond_a_year_are_kept_a_year_without_panicking() {
+        let far = Instant::now() + Duration::from_secs(800 * 24 * 60 * 60);
+        let emitted = emitted_with_times(vec![request("far", far)], Duration::ZERO).await;
+        assert_eq!(emitted, [("far", YEAR.as_secs())]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_debounce_beyond_a_year_is_kept_a_year_without_panicking() {
+        for debounce in [Duration::from_secs(800 * 24 * 60 * 60), Duration::MAX] {
+            let emitted = emitted_with_times(vec![request("a", Instant::now())], debounce).await;
+            assert_eq!(emitted, [("a", YEAR.as_secs())], "{debounce:?}");
+        }
     }
 }

@@ -226,6 +226,27 @@ async fn a_watch_dropped_after_events_yields_them_then_an_error() {
 }
 
 #[tokio::test]
+async fn a_watch_ended_after_events_yields_them_then_ends_without_error() {
+    let ns = namespace().await;
+    direct_config_maps(&ns, &["a", "b", "c"]).await;
+    let proxy = proxy().await;
+    proxy.inject(FaultRule::new(Match::watches(), Fault::EndAfterEvents(2)));
+    let events: Vec<_> = through(&proxy, &ns)
+        .watch(&labelled(), "0")
+        .await
+        .expect("watch")
+        .collect()
+        .await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|event| matches!(event, Ok(WatchEvent::Added(_)))),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_watch_ends_with_410_gone_after_events() {
     let ns = namespace().await;
     direct_config_maps(&ns, &["a", "b", "c"]).await;

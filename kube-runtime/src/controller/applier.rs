@@ -33,7 +33,7 @@ use tracing::Instrument;
 use super::{Action, Config, Error, ReconcileReason, ReconcileRequest, runner::Runner};
 use crate::{
     reflector::{ObjectRef, Store, store::WriterDropped},
-    scheduler::{ScheduleRequest, debounced_scheduler},
+    scheduler::{ScheduleRequest, debounced_scheduler, due_after},
 };
 
 /// Where the applier reports what it does: the metrics, when enabled.
@@ -252,7 +252,7 @@ where
                         obj_ref: obj_ref.clone(),
                         reason,
                     },
-                    run_at: Instant::now() + delay,
+                    run_at: due_after(delay),
                 });
             }
             match result {
@@ -405,6 +405,14 @@ mod tests {
         fn names(&self) -> Vec<String> {
             self.calls().into_iter().map(|(name, _, _)| name).collect()
         }
+
+        /// The second each call started at.
+        fn start_secs(&self) -> Vec<u64> {
+            self.calls()
+                .into_iter()
+                .map(|(_, _, at)| at.as_secs())
+                .collect()
+        }
     }
 
     type Queue = mpsc::UnboundedSender<Result<ObjectRef<ConfigMap>, Infallible>>;
@@ -438,8 +446,39 @@ mod tests {
         }
     }
 
+    /// What an applier over [`ConfigMap`]s yields in these tests.
+    type Outcome = Result<(ObjectRef<ConfigMap>, Action), Error<Failed, Infallible>>;
+
+    /// An applier over a store holding only `a`, reconciling as
+    /// [`reconciler`] does with `secs` and `decide`: its queue, the store's
+    /// writer, and the applier.
+    fn reconciling_a(
+        log: &Arc<Log>,
+        secs: u64,
+        decide: impl Fn(usize) -> Result<Action, Failed> + Clone + 'static,
+        config: Config,
+    ) -> (Queue, Writer<ConfigMap>, impl Stream<Item = Outcome>) {
+        let (store, writer) = listed(&[cm("a", "1")]);
+        let (tx, rx) = queue();
+        let reconcile = reconciler(log.clone(), secs, decide);
+        let applier = applier(reconcile, never_requeue, Arc::new(()), store, rx, config);
+        (tx, writer, applier)
+    }
+
     fn await_change(_: usize) -> Result<Action, Failed> {
         Ok(Action::await_change())
+    }
+
+    /// The first reconcile asks to run again after `delay`, the others wait
+    /// for changes.
+    fn requeue_once(delay: Duration) -> impl Fn(usize) -> Result<Action, Failed> + Clone {
+        move |n| {
+            Ok(if n == 0 {
+                Action::requeue(delay)
+            } else {
+                Action::await_change()
+            })
+        }
     }
 
     fn never_requeue(_: Arc<ConfigMap>, _: &Failed, _: Arc<()>) -> Action {
@@ -482,17 +521,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_object_is_never_reconciled_concurrently_with_itself() {
-        let (store, _writer) = listed(&[cm("a", "1")]);
         let log = Arc::new(Log::default());
-        let (tx, rx) = queue();
-        let mut applier = pin!(applier(
-            reconciler(log.clone(), 10, await_change),
-            never_requeue,
-            Arc::new(()),
-            store,
-            rx,
-            Config::default(),
-        ));
+        let (tx, _writer, applier) = reconciling_a(&log, 10, await_change, Config::default());
+        let mut applier = pin!(applier);
         trigger(&tx, "a");
         assert!(
             poll!(applier.next()).is_pending(),
@@ -508,11 +539,7 @@ mod tests {
         let outcomes: Vec<_> = applier.collect().await;
         assert_eq!(outcomes.len(), 2);
         assert_eq!(log.peak.load(Ordering::SeqCst), 1);
-        let starts: Vec<_> = log
-            .calls()
-            .into_iter()
-            .map(|(_, _, at)| at.as_secs())
-            .collect();
+        let starts = log.start_secs();
         assert_eq!(starts, [0, 10], "the rerun starts when the first run ends");
     }
 
@@ -543,34 +570,20 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn requeue_reconciles_again_after_the_delay() {
-        let (store, _writer) = listed(&[cm("a", "1")]);
         let log = Arc::new(Log::default());
-        let (tx, rx) = queue();
-        let decide = |n: usize| {
-            Ok(if n == 0 {
-                Action::requeue(Duration::from_secs(60))
-            } else {
-                Action::await_change()
-            })
-        };
-        let mut applier = pin!(applier(
-            reconciler(log.clone(), 0, decide),
-            never_requeue,
-            Arc::new(()),
-            store,
-            rx,
+        let (tx, _writer, applier) = reconciling_a(
+            &log,
+            0,
+            requeue_once(Duration::from_secs(60)),
             Config::default(),
-        ));
+        );
+        let mut applier = pin!(applier);
         trigger(&tx, "a");
         let first = applier.next().await.expect("an outcome").expect("success");
         assert_eq!(first.1.requeue_after(), Some(Duration::from_secs(60)));
         let second = applier.next().await.expect("an outcome").expect("success");
         assert_eq!(second.1, Action::await_change());
-        let starts: Vec<_> = log
-            .calls()
-            .into_iter()
-            .map(|(_, _, at)| at.as_secs())
-            .collect();
+        let starts = log.start_secs();
         assert_eq!(starts, [0, 60]);
     }
 
@@ -594,11 +607,7 @@ mod tests {
         sleep(Duration::from_secs(5)).await;
         trigger(&tx, "a");
         assert!(applier.next().await.expect("an outcome").is_ok());
-        let starts: Vec<_> = log
-            .calls()
-            .into_iter()
-            .map(|(_, _, at)| at.as_secs())
-            .collect();
+        let starts = log.start_secs();
         assert_eq!(starts, [0, 5], "the change is handled now, not in an hour");
     }
 
@@ -638,11 +647,7 @@ mod tests {
         );
         assert!(applier.next().await.expect("an outcome").is_ok());
         assert_eq!(policy_calls.load(Ordering::SeqCst), 1);
-        let starts: Vec<_> = log
-            .calls()
-            .into_iter()
-            .map(|(_, _, at)| at.as_secs())
-            .collect();
+        let starts = log.start_secs();
         assert_eq!(starts, [0, 5]);
     }
 
@@ -754,17 +759,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn debounce_collapses_a_burst_of_triggers() {
-        let (store, _writer) = listed(&[cm("a", "1")]);
         let log = Arc::new(Log::default());
-        let (tx, rx) = queue();
-        let mut applier = pin!(applier(
-            reconciler(log.clone(), 0, await_change),
-            never_requeue,
-            Arc::new(()),
-            store,
-            rx,
+        let (tx, _writer, applier) = reconciling_a(
+            &log,
+            0,
+            await_change,
             Config::default().debounce(Duration::from_secs(2)),
-        ));
+        );
+        let mut applier = pin!(applier);
         for _ in 0..5 {
             trigger(&tx, "a");
             assert!(poll!(applier.next()).is_pending());
@@ -773,11 +775,7 @@ mod tests {
         drop(tx);
         let outcomes: Vec<_> = applier.collect().await;
         assert_eq!(outcomes.len(), 1);
-        let starts: Vec<_> = log
-            .calls()
-            .into_iter()
-            .map(|(_, _, at)| at.as_secs())
-            .collect();
+        let starts = log.start_secs();
         assert_eq!(starts, [6], "2 s after the last trigger of the burst");
     }
 
@@ -862,5 +860,42 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
+    }
+
+    /// The longest requeue, as documented on `Action::requeue`.
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+    #[tokio::test(start_paused = true)]
+    async fn requeues_beyond_a_year_neither_panic_nor_fire_before_a_year() {
+        for delay in [Duration::from_secs(800 * 24 * 60 * 60), Duration::MAX] {
+            let log = Arc::new(Log::default());
+            let (tx, _writer, applier) =
+                reconciling_a(&log, 0, requeue_once(delay), Config::default());
+            let mut applier = pin!(applier);
+            trigger(&tx, "a");
+            assert!(applier.next().await.expect("an outcome").is_ok());
+            let early = tokio::time::timeout(YEAR - Duration::from_secs(1), applier.next()).await;
+            assert!(early.is_err(), "{delay:?} fired before a year");
+            assert!(applier.next().await.expect("an outcome").is_ok());
+            let starts = log.start_secs();
+            assert_eq!(starts, [0, YEAR.as_secs()], "{delay:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_debounce_beyond_a_year_neither_panics_nor_fires_before_a_year() {
+        let log = Arc::new(Log::default());
+        let (tx, _writer, applier) = reconciling_a(
+            &log,
+            0,
+            await_change,
+            Config::default().debounce(Duration::MAX),
+        );
+        let mut applier = pin!(applier);
+        trigger(&tx, "a");
+        let early = tokio::time::timeout(YEAR - Duration::from_secs(1), applier.next()).await;
+        assert!(early.is_err(), "fired before a year");
+        assert!(applier.next().await.expect("an outcome").is_ok());
+        assert_eq!(log.calls()[0].2.as_secs(), YEAR.as_secs());
     }
 }

@@ -142,8 +142,18 @@ impl Action {
     ///
     /// A periodic requeue is how a controller notices drift in things it does not
     /// watch.
+    ///
+    /// A `duration` longer than a year (365 days) is shortened to a year, up to
+    /// and including [`Duration::MAX`]: the scheduler's timers cannot hold much
+    /// more than two years, and would panic.
     #[must_use]
     pub const fn requeue(duration: Duration) -> Self {
+        let longest = crate::scheduler::LONGEST_DELAY;
+        let duration = if duration.as_secs() >= longest.as_secs() {
+            longest
+        } else {
+            duration
+        };
         Self {
             requeue_after: Some(duration),
         }
@@ -174,9 +184,12 @@ impl Config {
     /// Waits this long after a trigger before reconciling, restarting the wait on
     /// each further trigger for the same object: bursts of changes lead to one
     /// reconcile. Zero (the default) reconciles as soon as possible.
+    ///
+    /// A debounce longer than a year (365 days) is shortened to a year, as
+    /// requeues are (see [`Action::requeue`]).
     #[must_use]
     pub fn debounce(mut self, debounce: Duration) -> Self {
-        self.debounce = debounce;
+        self.debounce = debounce.min(crate::scheduler::LONGEST_DELAY);
         self
     }
 
@@ -605,6 +618,27 @@ mod tests {
         ConfigMap {
             metadata: meta(name),
             ..ConfigMap::default()
+        }
+    }
+
+    #[test]
+    fn requeues_longer_than_a_year_are_shortened_to_a_year() {
+        let year = Duration::from_secs(365 * 24 * 60 * 60);
+        for (asked, kept) in [
+            (Duration::from_secs(60), Duration::from_secs(60)),
+            (
+                year - Duration::from_millis(1),
+                year - Duration::from_millis(1),
+            ),
+            (year + Duration::from_millis(1), year),
+            (Duration::from_secs(800 * 24 * 60 * 60), year),
+            (Duration::MAX, year),
+        ] {
+            assert_eq!(
+                Action::requeue(asked).requeue_after(),
+                Some(kept),
+                "{asked:?}"
+            );
         }
     }
 

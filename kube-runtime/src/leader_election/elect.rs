@@ -3,15 +3,21 @@
 //! It reads and writes the Lease through [`LeaseAccess`], so its timing can be
 //! tested against a scripted Lease under tokio's paused clock.
 
-use std::{future::Future, pin::pin, time::Duration};
+use std::{
+    future::Future,
+    pin::pin,
+    sync::{Mutex, PoisonError},
+    task::Poll,
+    time::Duration,
+};
 
-use futures::future::{self, Either};
+use futures::future;
 use k8s_openapi::{api::coordination::v1::Lease, apimachinery::pkg::apis::meta::v1::MicroTime};
 use kube_client::{
     Api,
     core::{ObjectMeta, params::PostParams},
 };
-use tokio::time::{Instant, sleep, sleep_until, timeout_at};
+use tokio::time::{Instant, sleep, sleep_until, timeout, timeout_at};
 use tracing::{debug, info, warn};
 
 use super::{
@@ -97,6 +103,29 @@ enum Attempt {
     Raced,
 }
 
+/// The moment this replica can no longer assume it leads: `renew_deadline`
+/// after the start of its last successful renewal. The renewals push it back;
+/// the work is polled only while it has not passed.
+struct RenewDeadline(Mutex<Instant>);
+
+impl RenewDeadline {
+    fn new(at: Instant) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    fn at(&self) -> Instant {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push_back_to(&self, at: Instant) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
+    }
+
+    fn has_passed(&self) -> bool {
+        Instant::now() >= self.at()
+    }
+}
+
 /// Competes for the Lease and tracks what was seen of it.
 pub(super) struct Elector<'a, L> {
     lease: &'a L,
@@ -117,7 +146,10 @@ impl<'a, L: LeaseAccess> Elector<'a, L> {
     /// down (dropping `work`) as soon as it cannot be sure to still lead.
     ///
     /// `on_leading` is told when leadership starts and ends; it ends only
-    /// after `work` has been dropped.
+    /// after `work` has been dropped. When `work` completes, the Lease is
+    /// released; a release that fails, or takes longer than `renew_deadline`,
+    /// is logged and the Lease left to expire: the output is returned either
+    /// way.
     pub(super) async fn run<F: Future>(
         &mut self,
         work: F,
@@ -128,16 +160,27 @@ impl<'a, L: LeaseAccess> Elector<'a, L> {
         info!(lease = %self.settings.lease_name, identity = %self.settings.identity, "acquired leadership");
         on_leading(true);
 
-        // The work runs alongside the renewals: a slow renewal request must
-        // not hold the work up, nor a busy work delay a renewal.
-        let outcome = match future::select(pin!(work), pin!(self.keep_renewing(last_renewal))).await
-        {
-            Either::Left((output, _)) => Outcome::Completed(output),
-            Either::Right(((), _)) => Outcome::LostLeadership,
+        let deadline = RenewDeadline::new(last_renewal + self.settings.renew_deadline);
+        let outcome = {
+            let mut work = pin!(work);
+            let mut renewing = pin!(self.keep_renewing(&deadline));
+            // The work runs alongside the renewals: a slow renewal request
+            // must not hold the work up, nor a busy work delay a renewal. But
+            // the deadline is checked before every poll of the work: after a
+            // stall (a blocking call, a paused machine) the work's timer may
+            // be ready as well as the renewals', and one more step of work
+            // past the deadline may be taken while another replica leads.
+            future::poll_fn(|cx| {
+                if renewing.as_mut().poll(cx).is_ready() || deadline.has_passed() {
+                    return Poll::Ready(Outcome::LostLeadership);
+                }
+                work.as_mut().poll(cx).map(Outcome::Completed)
+            })
+            .await
         };
         on_leading(false);
         if matches!(outcome, Outcome::Completed(_)) {
-            self.release().await?;
+            self.release_in_time().await;
         }
         Ok(outcome)
     }
@@ -150,16 +193,18 @@ impl<'a, L: LeaseAccess> Elector<'a, L> {
     /// attempts nor a hanging request — since others may take over once
     /// `lease_duration` has passed, and the deadline is what keeps this
     /// replica from still working then.
-    async fn keep_renewing(&mut self, mut last_renewal: Instant) {
+    async fn keep_renewing(&mut self, deadline: &RenewDeadline) {
         loop {
-            let deadline = last_renewal + self.settings.renew_deadline;
-            sleep_until((Instant::now() + self.settings.retry_period).min(deadline)).await;
-            if Instant::now() >= deadline {
+            let until = deadline.at();
+            sleep_until((Instant::now() + self.settings.retry_period).min(until)).await;
+            if deadline.has_passed() {
                 break;
             }
             let attempt_started = Instant::now();
-            match timeout_at(deadline, self.try_acquire_or_renew()).await {
-                Ok(Ok(Attempt::Held)) => last_renewal = attempt_started,
+            match timeout_at(until, self.try_acquire_or_renew()).await {
+                Ok(Ok(Attempt::Held)) => {
+                    deadline.push_back_to(attempt_started + self.settings.renew_deadline);
+                }
                 Ok(Ok(Attempt::HeldByOther)) => {
                     warn!(lease = %self.settings.lease_name, "another replica holds the lease; stepping down");
                     return;
@@ -247,13 +292,28 @@ impl<'a, L: LeaseAccess> Elector<'a, L> {
         }
     }
 
+    /// Releases the Lease, giving up after `renew_deadline`. A release only
+    /// spares the next leader the wait for the Lease to expire, so a failure
+    /// is worth a warning, not the loss of the work's output (client-go logs
+    /// it too).
+    async fn release_in_time(&self) {
+        let lease = &self.settings.lease_name;
+        match timeout(self.settings.renew_deadline, self.release()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                warn!(%lease, %error, "could not release the lease; it will expire by itself");
+            }
+            Err(_) => warn!(
+                %lease,
+                deadline = ?self.settings.renew_deadline,
+                "releasing the lease took too long; it will expire by itself"
+            ),
+        }
+    }
+
     /// Gives the Lease up so another replica can take it at once.
-    async fn release(&self) -> Result<(), Error> {
-        let release_error = |source| Error::Release {
-            name: self.settings.lease_name.clone(),
-            source,
-        };
-        let Some(mut lease) = self.lease.get().await.map_err(release_error)? else {
+    async fn release(&self) -> kube_client::Result<()> {
+        let Some(mut lease) = self.lease.get().await? else {
             return Ok(());
         };
         let spec = lease.spec.take().unwrap_or_default();
@@ -261,7 +321,7 @@ impl<'a, L: LeaseAccess> Elector<'a, L> {
             return Ok(());
         }
         lease.spec = Some(record::released(spec, MicroTime(jiff::Timestamp::now())));
-        self.lease.replace(&lease).await.map_err(release_error)?;
+        self.lease.replace(&lease).await?;
         info!(lease = %self.settings.lease_name, identity = %self.settings.identity, "released leadership");
         Ok(())
     }
@@ -526,6 +586,82 @@ mod tests {
             "worked {:?} after the last renewal, past the {:?} deadline",
             dropped.duration_since(acquired),
             settings.renew_deadline
+        );
+    }
+
+    /// Runs `work` while leading, with valid settings.
+    async fn lead<T>(
+        lease: &ScriptedLease,
+        settings: &Settings,
+        work: impl Future<Output = T>,
+    ) -> Outcome<T> {
+        Elector::new(lease, settings)
+            .run(work, |_| {})
+            .await
+            .expect("valid settings")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_work_is_not_polled_again_once_the_renew_deadline_has_passed() {
+        let lease = ScriptedLease::default();
+        let settings = settings("me");
+        let stepped_late = Arc::new(AtomicBool::new(false));
+        let work = async {
+            lease.unreachable(true);
+            // The process stalls (a long blocking call, a paused VM): when it
+            // runs again, the deadline is long past and another replica may
+            // lead.
+            tokio::time::advance(settings.lease_duration * 2).await;
+            stepped_late.store(true, Ordering::SeqCst);
+            future::pending::<()>().await
+        };
+        let outcome = lead(&lease, &settings, work).await;
+        assert_eq!(outcome, Outcome::LostLeadership);
+        assert!(
+            !stepped_late.load(Ordering::SeqCst),
+            "the work ran a step after the renew deadline had passed"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_release_still_returns_the_works_output() {
+        let lease = ScriptedLease::default();
+        let settings = settings("me");
+        let work = async {
+            sleep(Duration::from_secs(3)).await;
+            lease.unreachable(true);
+            "done"
+        };
+        assert_eq!(
+            lead(&lease, &settings, work).await,
+            Outcome::Completed("done"),
+            "the output, though the release failed"
+        );
+        assert_eq!(
+            lease.holder().as_deref(),
+            Some("me"),
+            "left to expire by itself"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_release_gives_up_at_the_renew_deadline() {
+        let lease = ScriptedLease::default();
+        let settings = settings("me");
+        let start = Instant::now();
+        let work = async {
+            sleep(Duration::from_secs(3)).await;
+            lease.next_read_takes(Duration::from_secs(3600));
+            "done"
+        };
+        assert_eq!(
+            lead(&lease, &settings, work).await,
+            Outcome::Completed("done")
+        );
+        assert!(
+            start.elapsed() <= Duration::from_secs(3) + settings.renew_deadline,
+            "waited {:?} for the release",
+            start.elapsed()
         );
     }
 

@@ -96,22 +96,14 @@ pub enum Error {
     /// The timings cannot guarantee a single leader.
     #[error("invalid leader election timing: {0}")]
     InvalidTiming(String),
-    /// Releasing the Lease after the work completed failed (others will take
-    /// over once it expires).
-    #[error("failed to release lease {name}: {source}")]
-    Release {
-        /// The Lease's name.
-        name: String,
-        /// What the apiserver said.
-        #[source]
-        source: kube_client::Error,
-    },
 }
 
 /// How a [`LeaderElector::run`] ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome<T> {
-    /// The work completed while leading, and the Lease was released.
+    /// The work completed while leading, and the Lease was released — or, if
+    /// releasing it failed or took longer than the renew deadline (logged as
+    /// a warning), left to expire, so the next leader waits for that.
     Completed(T),
     /// Leadership was lost (the Lease could not be renewed in time, or another
     /// holder took it); the work was dropped.
@@ -191,7 +183,8 @@ impl LeaderElector {
 
     /// Waits until this replica holds the Lease, then runs `work` until it
     /// completes (then releases the Lease) or leadership is lost (then drops
-    /// `work` at once).
+    /// `work` at once, and never polls it again once the renew deadline has
+    /// passed).
     ///
     /// Dropping the returned future (e.g. when the process shuts down) drops
     /// `work` too, without releasing the Lease: the others take over once it

@@ -103,6 +103,7 @@ where
     /// fresh copy aside, `InitApply` adds to it, and `InitDone` replaces the whole
     /// store with it in one step: readers never see a half-relisted store, objects
     /// deleted while the watch was down disappear, and none vanish in between.
+    /// A `Delete` during a relist removes the object from the copy as well.
     pub fn apply_watcher_event(&mut self, event: &watcher::Event<K>) {
         self.apply_borrowed(event, |_| {});
     }
@@ -172,8 +173,12 @@ where
         self.write().insert(key, obj);
     }
 
+    /// Removes the object from what readers see and, during a relist, from
+    /// the fresh copy too: a streaming list may report a deletion before it
+    /// ends, and the object must not come back when the copy is swapped in.
     fn remove_object(&mut self, obj: &K) {
         let key = self.key_of(obj);
+        self.buffer.remove(&key);
         self.write().remove(&key);
     }
 
@@ -450,6 +455,28 @@ mod tests {
         assert_eq!(value(&store, "ghost"), None);
         assert_eq!(value(&store, "new").as_deref(), Some("1"));
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn a_deletion_during_a_relist_leaves_the_object_out_of_the_relisted_store() {
+        let (store, mut writer) = store::<ConfigMap>();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "1")),
+            Event::InitApply(cm("b", "1")),
+            Event::InitDone,
+            Event::Init,
+            Event::InitApply(cm("a", "2")),
+            Event::InitApply(cm("b", "2")),
+            Event::Delete(cm("b", "2")),
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(value(&store, "b"), None, "gone from what readers see");
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(value(&store, "a").as_deref(), Some("2"));
+        assert_eq!(value(&store, "b"), None, "and from the relisted content");
+        assert_eq!(store.len(), 1);
     }
 
     #[test]

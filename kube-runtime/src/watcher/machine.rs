@@ -7,17 +7,22 @@
 //! requested: the apiserver reads and encodes it while the consumer handles the
 //! current one, instead of the two taking turns. At most one page is fetched
 //! ahead, so memory grows by one page at most.
+//!
+//! A server that breaks a watch off without saying why gets an error for it
+//! (see [`failures`](super::failures)), so that the backoff around the watcher
+//! paces the retries.
 
 use std::{future::Future, sync::Arc, task::Poll};
 
 use futures::{Stream, StreamExt, future::BoxFuture, stream::BoxStream};
 use kube_client::core::{
-    ObjectList, Resource, WatchEvent,
+    ObjectList, Resource, Status, WatchEvent,
     params::{ListParams, WatchParams},
 };
+use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use super::{Config, Error, Event, InitialListStrategy};
+use super::{Config, Error, Event, InitialListStrategy, failures};
 
 /// The two requests a watcher makes.
 pub(crate) trait ListWatch: Send + Sync + 'static {
@@ -125,12 +130,20 @@ enum State<V> {
     /// The state is known as of `resource_version`: the next step watches from
     /// there.
     Listed { resource_version: String },
-    /// A streaming list is delivering the initial state.
-    InitialEvents { stream: EventStream<V> },
+    /// A streaming list is delivering the initial state. `consistent` is the
+    /// read it asked for: a retry after an interruption asks for the same, so
+    /// a relist after `410 Gone` never falls back to the cache.
+    InitialEvents {
+        stream: EventStream<V>,
+        consistent: bool,
+    },
     /// Changes are streaming in; `resource_version` is the newest seen.
+    /// `quiet_since` is when the watch opened, as long as it has delivered
+    /// nothing.
     Watching {
         stream: EventStream<V>,
         resource_version: String,
+        quiet_since: Option<Instant>,
     },
 }
 
@@ -153,20 +166,19 @@ pub(crate) fn run<A: ListWatch>(
     )
 }
 
-/// Whether an error means the resource version (or continue token) has expired,
-/// so only a fresh list can restore a consistent view.
-fn is_gone(err: &kube_client::Error) -> bool {
-    matches!(err, kube_client::Error::Api(status) if status.is_gone())
-}
-
 fn version_of<V: Resource>(obj: &V) -> Option<&str> {
     obj.meta().resource_version.as_deref()
 }
 
-/// Where to go after a failure: a fresh consistent list when the version has
-/// expired, `otherwise` when it has not.
-fn after_failure<V>(gone: bool, otherwise: State<V>) -> State<V> {
-    if gone { State::RELIST } else { otherwise }
+/// Where to go after a failure the apiserver described with `status` (if it
+/// did): a fresh consistent list when the version used cannot be served,
+/// `otherwise` when it can.
+fn after_failure<V>(status: Option<&Status>, otherwise: State<V>) -> State<V> {
+    if status.is_some_and(failures::version_unusable) {
+        State::RELIST
+    } else {
+        otherwise
+    }
 }
 
 /// Advances until there is something to emit.
@@ -177,31 +189,32 @@ async fn step<A: ListWatch>(
 ) -> (super::Result<Event<A::Value>>, State<A::Value>) {
     loop {
         state = match state {
-            State::Empty { consistent } => match config.initial_list_strategy {
-                InitialListStrategy::ListWatch => {
-                    match api.list(&config.first_page_params(consistent)).await {
-                        Ok(page) => return (Ok(Event::Init), emitting(api, config, page)),
-                        Err(err) => {
-                            return (
-                                Err(Error::InitialListFailed(err)),
-                                State::Empty { consistent },
-                            );
-                        }
-                    }
-                }
-                InitialListStrategy::StreamingList => {
+            State::Empty { consistent } => {
+                if config.initial_list_strategy == InitialListStrategy::StreamingList {
                     let version = config.streaming_list_version(consistent);
                     match api.watch(&config.watch_params(true), version).await {
-                        Ok(stream) => return (Ok(Event::Init), State::InitialEvents { stream }),
+                        Ok(stream) => {
+                            let next = State::InitialEvents { stream, consistent };
+                            return (Ok(Event::Init), next);
+                        }
+                        // A paginated list below gets the state instead.
+                        Err(err) if failures::refuses_streaming(&err) => {
+                            warn!(error = %err, "the apiserver refused a streaming list; listing instead");
+                        }
                         Err(err) => {
-                            return (
-                                Err(Error::WatchStartFailed(err)),
-                                State::Empty { consistent },
-                            );
+                            let next = after_failure(err.status(), State::Empty { consistent });
+                            return (Err(Error::WatchStartFailed(err)), next);
                         }
                     }
                 }
-            },
+                match api.list(&config.first_page_params(consistent)).await {
+                    Ok(page) => return (Ok(Event::Init), emitting(api, config, page)),
+                    Err(err) => {
+                        let next = after_failure(err.status(), State::Empty { consistent });
+                        return (Err(Error::InitialListFailed(err)), next);
+                    }
+                }
+            }
 
             State::NextPage {
                 continue_token,
@@ -218,7 +231,7 @@ async fn step<A: ListWatch>(
                             continue_token,
                             requested: None,
                         };
-                        let next = after_failure(is_gone(&err), retry);
+                        let next = after_failure(err.status(), retry);
                         return (Err(Error::InitialListFailed(err)), next);
                     }
                 }
@@ -260,60 +273,72 @@ async fn step<A: ListWatch>(
                     Ok(stream) => State::Watching {
                         stream,
                         resource_version,
+                        quiet_since: Some(Instant::now()),
                     },
                     Err(err) => {
-                        let next = after_failure(is_gone(&err), State::Listed { resource_version });
+                        let next = after_failure(err.status(), State::Listed { resource_version });
                         return (Err(Error::WatchStartFailed(err)), next);
                     }
                 }
             }
 
-            State::InitialEvents { mut stream } => match stream.next().await {
+            State::InitialEvents {
+                mut stream,
+                consistent,
+            } => match stream.next().await {
                 Some(Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj))) => {
-                    return (Ok(Event::InitApply(obj)), State::InitialEvents { stream });
+                    let next = State::InitialEvents { stream, consistent };
+                    return (Ok(Event::InitApply(obj)), next);
                 }
+                // The apiserver sends the initial state as ADDED events, but a
+                // change that comes before the end bookmark is passed on as
+                // client-go's reflector takes it: the consumers collecting the
+                // initial state drop the object.
                 Some(Ok(WatchEvent::Deleted(obj))) => {
-                    // The initial events are synthetic ADDED events; a deletion here
-                    // means the server does not follow the protocol. Start over
-                    // rather than risk a ghost.
-                    warn!(name = ?obj.meta().name, "deletion during a streaming list's initial events; listing again");
-                    State::RELIST
+                    let next = State::InitialEvents { stream, consistent };
+                    return (Ok(Event::Delete(obj)), next);
                 }
                 Some(Ok(WatchEvent::Bookmark(bookmark))) if bookmark.is_initial_events_end() => {
+                    if bookmark.metadata.resource_version.is_empty() {
+                        // Nothing to watch from: the list must be taken again.
+                        let error = failures::bookmark_without_version();
+                        return (Err(error), State::Empty { consistent });
+                    }
                     let next = State::Watching {
                         stream,
                         resource_version: bookmark.metadata.resource_version,
+                        quiet_since: None,
                     };
                     return (Ok(Event::InitDone), next);
                 }
-                Some(Ok(WatchEvent::Bookmark(_))) => State::InitialEvents { stream },
+                Some(Ok(WatchEvent::Bookmark(_))) => State::InitialEvents { stream, consistent },
                 // The initial state is incomplete: only a new streaming list can
                 // complete it.
                 Some(Ok(WatchEvent::Error(status))) => {
-                    let next = after_failure(status.is_gone(), State::START);
+                    let next = after_failure(Some(&status), State::Empty { consistent });
                     return (Err(Error::WatchError(Box::new(status))), next);
                 }
                 Some(Err(err)) => {
-                    let next = after_failure(is_gone(&err), State::START);
+                    let next = after_failure(err.status(), State::Empty { consistent });
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {
-                    debug!(
-                        "streaming list ended before its initial events were complete; listing again"
-                    );
-                    State::START
+                    let error = failures::streaming_list_cut_short();
+                    return (Err(error), State::Empty { consistent });
                 }
             },
 
             State::Watching {
                 mut stream,
                 mut resource_version,
+                quiet_since,
             } => match stream.next().await {
                 Some(Ok(WatchEvent::Added(obj) | WatchEvent::Modified(obj))) => {
                     remember_version(&mut resource_version, &obj);
                     let next = State::Watching {
                         stream,
                         resource_version,
+                        quiet_since: None,
                     };
                     return (Ok(Event::Apply(obj)), next);
                 }
@@ -322,27 +347,41 @@ async fn step<A: ListWatch>(
                     let next = State::Watching {
                         stream,
                         resource_version,
+                        quiet_since: None,
                     };
                     return (Ok(Event::Delete(obj)), next);
                 }
-                Some(Ok(WatchEvent::Bookmark(bookmark))) => State::Watching {
-                    stream,
-                    resource_version: bookmark.metadata.resource_version,
-                },
-                Some(Ok(WatchEvent::Error(status))) => {
-                    if status.is_gone() {
-                        debug!(%status, "resource version expired; listing again");
+                Some(Ok(WatchEvent::Bookmark(bookmark))) => {
+                    if bookmark.metadata.resource_version.is_empty() {
+                        // A watch from "" would start at the newest version and
+                        // skip whatever happened since `resource_version`;
+                        // only a list restores a known state.
+                        return (Err(failures::bookmark_without_version()), State::RELIST);
                     }
-                    let next = after_failure(status.is_gone(), State::Listed { resource_version });
+                    State::Watching {
+                        stream,
+                        resource_version: bookmark.metadata.resource_version,
+                        quiet_since: None,
+                    }
+                }
+                Some(Ok(WatchEvent::Error(status))) => {
+                    if failures::version_unusable(&status) {
+                        debug!(%status, "the resource version cannot be served; listing again");
+                    }
+                    let next = after_failure(Some(&status), State::Listed { resource_version });
                     return (Err(Error::WatchError(Box::new(status))), next);
                 }
                 Some(Err(err)) => {
-                    let next = after_failure(is_gone(&err), State::Listed { resource_version });
+                    let next = after_failure(err.status(), State::Listed { resource_version });
                     return (Err(Error::WatchFailed(err)), next);
                 }
                 None => {
-                    debug!(%resource_version, "watch ended; resuming");
-                    State::Listed { resource_version }
+                    let next = State::Listed { resource_version };
+                    if let Some(error) = quiet_since.and_then(failures::closed_too_soon) {
+                        return (Err(error), next);
+                    }
+                    debug!("watch ended; resuming");
+                    next
                 }
             },
         };
@@ -350,9 +389,11 @@ async fn step<A: ListWatch>(
 }
 
 /// Records the version of an object seen while watching, reusing the string's
-/// allocation (this runs for every event).
+/// allocation (this runs for every event). An object without a version leaves
+/// the last one in place: an empty version would mean "from now" to the next
+/// watch, and lose whatever happens in between.
 fn remember_version<V: Resource>(resource_version: &mut String, obj: &V) {
-    if let Some(version) = version_of(obj) {
+    if let Some(version) = version_of(obj).filter(|version| !version.is_empty()) {
         resource_version.clear();
         resource_version.push_str(version);
     }
@@ -384,169 +425,17 @@ fn emitting<A: ListWatch>(
 
 #[cfg(test)]
 mod tests {
-    use std::{
-        collections::VecDeque,
-        sync::{Arc, Mutex},
-        time::Duration,
-    };
+    use std::time::Duration;
 
     use futures::{StreamExt, pin_mut};
     use k8s_openapi::api::core::v1::ConfigMap;
-    use kube_client::core::{
-        ListMeta, ObjectMeta, Status,
-        response::reason,
-        watch::{Bookmark, BookmarkMeta},
-    };
+    use kube_client::core::{Status, response::reason};
 
     use super::*;
-    use crate::WatchStreamExt;
-
-    fn cm(name: &str, version: &str) -> ConfigMap {
-        ConfigMap {
-            metadata: ObjectMeta {
-                name: Some(name.into()),
-                namespace: Some("ns".into()),
-                resource_version: Some(version.into()),
-                ..ObjectMeta::default()
-            },
-            ..ConfigMap::default()
-        }
-    }
-
-    fn page(
-        items: Vec<ConfigMap>,
-        version: &str,
-        continue_token: Option<&str>,
-    ) -> ObjectList<ConfigMap> {
-        ObjectList {
-            types: Default::default(),
-            metadata: ListMeta {
-                resource_version: Some(version.into()),
-                continue_: continue_token.map(Into::into),
-                ..ListMeta::default()
-            },
-            items,
-        }
-    }
-
-    fn bookmark(version: &str, initial_end: bool) -> WatchEvent<ConfigMap> {
-        let mut annotations = std::collections::BTreeMap::new();
-        if initial_end {
-            annotations.insert(Bookmark::INITIAL_EVENTS_END.to_string(), "true".to_string());
-        }
-        WatchEvent::Bookmark(Bookmark {
-            types: Default::default(),
-            metadata: BookmarkMeta {
-                resource_version: version.into(),
-                annotations,
-            },
-        })
-    }
-
-    fn api_error(code: u16, why: &str) -> kube_client::Error {
-        kube_client::Error::Api(Status::failure("scripted", why).with_code(code).boxed())
-    }
-
-    fn gone() -> Status {
-        Status::failure("too old resource version", reason::EXPIRED).with_code(410)
-    }
-
-    /// The events a scripted watch delivers, and whether it then stays open.
-    type ScriptedWatch = (Vec<kube_client::Result<WatchEvent<ConfigMap>>>, bool);
-
-    /// A scripted apiserver: each request takes the next scripted answer and is
-    /// recorded. A watch answer is a list of events; the stream ends after them
-    /// unless it is marked to stay open.
-    #[derive(Clone, Default)]
-    struct Script {
-        lists: Arc<Mutex<VecDeque<kube_client::Result<ObjectList<ConfigMap>>>>>,
-        watches: Arc<Mutex<VecDeque<kube_client::Result<ScriptedWatch>>>>,
-        requests: Arc<Mutex<Vec<String>>>,
-    }
-
-    impl Script {
-        fn list(self, answer: kube_client::Result<ObjectList<ConfigMap>>) -> Self {
-            self.lists.lock().expect("lock").push_back(answer);
-            self
-        }
-
-        fn watch(self, events: Vec<kube_client::Result<WatchEvent<ConfigMap>>>) -> Self {
-            self.watches
-                .lock()
-                .expect("lock")
-                .push_back(Ok((events, false)));
-            self
-        }
-
-        fn watch_open(self, events: Vec<kube_client::Result<WatchEvent<ConfigMap>>>) -> Self {
-            self.watches
-                .lock()
-                .expect("lock")
-                .push_back(Ok((events, true)));
-            self
-        }
-
-        fn watch_fails(self, err: kube_client::Error) -> Self {
-            self.watches.lock().expect("lock").push_back(Err(err));
-            self
-        }
-
-        fn requests(&self) -> Vec<String> {
-            self.requests.lock().expect("lock").clone()
-        }
-    }
-
-    impl ListWatch for Script {
-        type Value = ConfigMap;
-
-        async fn list(&self, lp: &ListParams) -> kube_client::Result<ObjectList<ConfigMap>> {
-            self.requests.lock().expect("lock").push(format!(
-                "list rv={} continue={}",
-                lp.resource_version.as_deref().unwrap_or("-"),
-                lp.continue_token.as_deref().unwrap_or("-")
-            ));
-            let answer = self.lists.lock().expect("lock").pop_front();
-            answer.unwrap_or_else(|| Err(api_error(500, "unscripted list")))
-        }
-
-        async fn watch(
-            &self,
-            wp: &WatchParams,
-            version: &str,
-        ) -> kube_client::Result<BoxStream<'static, kube_client::Result<WatchEvent<ConfigMap>>>>
-        {
-            self.requests.lock().expect("lock").push(format!(
-                "watch rv={version} initial={} bookmarks={}",
-                wp.send_initial_events, wp.bookmarks
-            ));
-            let answer = self.watches.lock().expect("lock").pop_front();
-            let (events, stay_open) = answer.unwrap_or_else(|| Ok((vec![], true)))?;
-            let events = futures::stream::iter(events);
-            Ok(if stay_open {
-                events.chain(futures::stream::pending()).boxed()
-            } else {
-                events.boxed()
-            })
-        }
-    }
-
-    /// Takes `n` items from a watcher over the script, describing each.
-    async fn take(script: &Script, config: Config, n: usize) -> Vec<String> {
-        let stream = run(script.clone(), config);
-        pin_mut!(stream);
-        let mut seen = Vec::new();
-        for _ in 0..n {
-            let item = tokio::time::timeout(Duration::from_secs(5), stream.next())
-                .await
-                .expect("the watcher made no progress")
-                .expect("the watcher never ends");
-            seen.push(match item {
-                Ok(event) => event.to_string(),
-                Err(err) => format!("Err({err})"),
-            });
-        }
-        seen
-    }
+    use crate::{
+        WatchStreamExt,
+        watcher::script::{Script, api_error, bookmark, cm, gone, page, requests_within, take},
+    };
 
     #[tokio::test(start_paused = true)]
     async fn lists_pages_then_watches_from_the_list_version() {
@@ -606,6 +495,7 @@ mod tests {
             .watch(vec![Ok(bookmark("50", false))])
             .watch_open(vec![Ok(WatchEvent::Added(cm("a", "51")))]);
         let seen = take(&script, Config::default(), 3).await;
+        // Closed at once, but after an event: a watch that did its job, no error.
         assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
         assert_eq!(
             script.requests()[2],
@@ -623,7 +513,7 @@ mod tests {
         let seen = take(&script, Config::default(), 8).await;
         assert_eq!(seen[..3], ["Init", "InitApply(a)", "InitDone"]);
         assert!(
-            seen[3].starts_with("Err(the apiserver ended the watch with an error: Expired (410)"),
+            seen[3].starts_with("Err(the watch ended with an error: Expired (410)"),
             "{}",
             seen[3]
         );
@@ -782,11 +672,7 @@ mod tests {
             ))])
             .watch_open(vec![Ok(WatchEvent::Added(cm("d", "11")))]);
         let seen = take(&script, Config::default(), 4).await;
-        assert!(
-            seen[2].starts_with("Err(the apiserver ended the watch"),
-            "{}",
-            seen[2]
-        );
+        assert!(seen[2].starts_with("Err(the watch ended"), "{}", seen[2]);
         assert_eq!(seen[3], "Apply(d)");
         assert_eq!(
             script.requests(),
@@ -833,28 +719,6 @@ mod tests {
             ]
         );
         assert_eq!(script.requests(), ["watch rv= initial=true bookmarks=true"]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn streaming_list_interrupted_before_its_end_starts_over() {
-        let script = Script::default()
-            .watch(vec![Ok(WatchEvent::Added(cm("a", "5")))])
-            .watch_open(vec![
-                Ok(WatchEvent::Added(cm("a", "5"))),
-                Ok(bookmark("8", true)),
-            ]);
-        let seen = take(&script, Config::default().streaming_lists(), 5).await;
-        assert_eq!(
-            seen,
-            ["Init", "InitApply(a)", "Init", "InitApply(a)", "InitDone"]
-        );
-        assert_eq!(
-            script.requests(),
-            [
-                "watch rv= initial=true bookmarks=true",
-                "watch rv= initial=true bookmarks=true"
-            ]
-        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -976,11 +840,7 @@ mod tests {
         )
         .await;
         assert_eq!(seen[0..2], ["Init", "InitDone"]);
-        assert!(
-            seen[2].starts_with("Err(the apiserver ended the watch"),
-            "{}",
-            seen[2]
-        );
+        assert!(seen[2].starts_with("Err(the watch ended"), "{}", seen[2]);
         assert_eq!(seen[3..5], ["Init", "InitDone"]);
         assert_eq!(
             script.requests(),
@@ -1002,5 +862,169 @@ mod tests {
         ]);
         let seen = take(&script, Config::default().streaming_lists(), 3).await;
         assert_eq!(seen, ["Init", "InitApply(a)", "InitDone"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_watch_closed_at_once_without_events_is_an_error() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![])
+            .watch(vec![])
+            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "11")))]);
+        let seen = take(&script, Config::default(), 5).await;
+        assert_eq!(seen[..2], ["Init", "InitDone"]);
+        for err in &seen[2..4] {
+            assert!(err.contains("without any event"), "{err}");
+        }
+        assert_eq!(seen[4], "Apply(a)");
+        assert_eq!(
+            script.requests()[1..],
+            ["watch rv=10 initial=false bookmarks=true"; 3],
+            "each retry resumes from the same version, without relisting"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_watch_that_lasted_its_timeout_resumes_without_error() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch_closing_after(vec![], Duration::from_secs(290))
+            .watch_open(vec![Ok(WatchEvent::Added(cm("a", "11")))]);
+        let seen = take(&script, Config::default(), 3).await;
+        assert_eq!(seen, ["Init", "InitDone", "Apply(a)"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_closing_every_watch_at_once_is_paced_by_the_backoff() {
+        let mut script = Script::default().list(Ok(page(vec![], "10", None)));
+        for _ in 0..100 {
+            script = script.watch(vec![]);
+        }
+        let requests = requests_within(&script, Config::default(), Duration::from_secs(10)).await;
+        // Waits of 0.8 s, 1.6 s, 3.2 s and 6.4 s at least (doubling, plus
+        // jitter): no more than four watches fit into 10 s.
+        let watches = requests.iter().filter(|r| r.starts_with("watch")).count();
+        assert!((2..=4).contains(&watches), "{watches} watches in 10 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_interrupting_every_streaming_list_is_paced_by_the_backoff() {
+        let mut script = Script::default();
+        for _ in 0..100 {
+            script = script.watch(vec![Ok(WatchEvent::Added(cm("a", "5")))]);
+        }
+        let requests = requests_within(
+            &script,
+            Config::default().streaming_lists(),
+            Duration::from_secs(10),
+        )
+        .await;
+        assert!(
+            (2..=4).contains(&requests.len()),
+            "{} streaming lists in 10 s",
+            requests.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interrupted_streaming_relist_after_410_stays_a_consistent_read() {
+        let script = Script::default()
+            .watch(vec![Ok(bookmark("8", true)), Ok(WatchEvent::Error(gone()))])
+            // The relist breaks off twice: cleanly, then with an error.
+            .watch(vec![Ok(WatchEvent::Added(cm("a", "9")))])
+            .watch(vec![Err(api_error(500, reason::INTERNAL_ERROR))])
+            .watch_open(vec![Ok(bookmark("10", true))]);
+        let config = Config::default().streaming_lists().any_semantic();
+        let seen = take(&script, config, 10).await;
+        assert_eq!(seen[9], "InitDone", "{seen:?}");
+        assert_eq!(
+            script.requests(),
+            [
+                "watch rv=0 initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true",
+                "watch rv= initial=true bookmarks=true"
+            ],
+            "after a 410, every retry of the relist is a consistent read"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bookmark_without_a_resource_version_relists_instead_of_watching_from_empty() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch_open(vec![Ok(bookmark("", false))])
+            .list(Ok(page(vec![cm("a", "20")], "20", None)))
+            .watch_open(vec![]);
+        let seen = take(&script, Config::default().any_semantic(), 6).await;
+        assert_eq!(seen[..2], ["Init", "InitDone"]);
+        assert!(
+            seen[2].contains("bookmark without a resourceVersion"),
+            "{}",
+            seen[2]
+        );
+        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
+        assert_eq!(
+            script.requests(),
+            [
+                "list rv=0 continue=-",
+                "watch rv=10 initial=false bookmarks=true",
+                "list rv=- continue=-"
+            ],
+            "a consistent relist, not a watch from an empty version"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_object_without_a_resource_version_keeps_the_resume_version() {
+        let script = Script::default()
+            .list(Ok(page(vec![], "10", None)))
+            .watch(vec![Ok(WatchEvent::Added(cm("a", "")))])
+            .watch_open(vec![]);
+        let requests = requests_within(&script, Config::default(), Duration::from_secs(1)).await;
+        assert_eq!(
+            requests[2], "watch rv=10 initial=false bookmarks=true",
+            "{requests:?}"
+        );
+    }
+
+    /// A streaming list that breaks off after `first` (its events), then one
+    /// that completes: an error saying `why`, then the second list from
+    /// scratch, both consistent reads.
+    async fn assert_streaming_list_starts_over(
+        first: Vec<kube_client::Result<WatchEvent<ConfigMap>>>,
+        why: &str,
+    ) {
+        let script = Script::default().watch(first).watch_open(vec![
+            Ok(WatchEvent::Added(cm("a", "5"))),
+            Ok(bookmark("8", true)),
+        ]);
+        let seen = take(&script, Config::default().streaming_lists(), 6).await;
+        assert_eq!(seen[..2], ["Init", "InitApply(a)"]);
+        assert!(seen[2].contains(why), "{}", seen[2]);
+        assert_eq!(seen[3..], ["Init", "InitApply(a)", "InitDone"]);
+        assert_eq!(
+            script.requests(),
+            ["watch rv= initial=true bookmarks=true"; 2],
+            "never a watch from where the broken list left off"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_list_interrupted_before_its_end_is_an_error_then_starts_over() {
+        assert_streaming_list_starts_over(
+            vec![Ok(WatchEvent::Added(cm("a", "5")))],
+            "ended before its initial-events-end bookmark",
+        )
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_streaming_list_ended_by_a_bookmark_without_a_resource_version_starts_over() {
+        assert_streaming_list_starts_over(
+            vec![Ok(WatchEvent::Added(cm("a", "5"))), Ok(bookmark("", true))],
+            "bookmark without a resourceVersion",
+        )
+        .await;
     }
 }

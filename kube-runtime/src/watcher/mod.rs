@@ -13,10 +13,17 @@
 //!    [`Event::Delete`], remembering the newest resource version seen (objects and
 //!    bookmarks alike).
 //! 3. When the server ends the watch, it watches again from that version. When the
-//!    version is too old (`410 Gone`), it lists again from scratch, starting over
-//!    with [`Event::Init`]: consumers such as the [`reflector`](mod@crate::reflector)
+//!    version is too old (`410 Gone`) — or newer than the apiserver has seen, after
+//!    a failover to one that lags behind — it lists again from scratch with a
+//!    consistent read, starting over with [`Event::Init`]: consumers such as the [`reflector`](mod@crate::reflector)
 //!    replace their whole state at the next [`Event::InitDone`], so nothing missed
 //!    during the gap survives as a ghost.
+//!
+//! A watch the server closes within a second of opening it, without a single
+//! event, is not a watch that ran its course (that takes its `timeoutSeconds`)
+//! but a sign of a failing server or proxy: as client-go does, the watcher
+//! yields an error for it, so the backoff paces the next attempt. So does a
+//! streaming list that ends before its last bookmark.
 //!
 //! Errors are yielded as they happen and the watcher carries on where it was on the
 //! next poll. Retrying immediately would hammer a struggling apiserver, so wrap the
@@ -48,7 +55,12 @@
 //! ```
 
 mod backoff;
+mod failures;
 mod machine;
+#[cfg(test)]
+mod reflector_cases;
+#[cfg(test)]
+mod script;
 
 use std::fmt::{self, Debug, Display};
 
@@ -75,9 +87,12 @@ pub enum Error {
     /// Starting a watch failed.
     #[error("failed to start a watch: {0}")]
     WatchStartFailed(#[source] kube_client::Error),
-    /// The apiserver sent an `ERROR` event (e.g. `410 Gone`: the watcher lists
-    /// again).
-    #[error("the apiserver ended the watch with an error: {0}")]
+    /// The watch ended with an error: the apiserver sent an `ERROR` event
+    /// (e.g. `410 Gone`: the watcher lists again), or the watch broke off in a
+    /// way the watcher takes for a failing server — closed at once without any
+    /// event, a streaming list ended before its last bookmark. The watcher
+    /// describes the latter with a `Status` of its own, with `code` 0.
+    #[error("the watch ended with an error: {0}")]
     WatchError(#[source] Box<Status>),
     /// The watch stream broke (connection lost, undecodable event).
     #[error("the watch stream failed: {0}")]
@@ -117,6 +132,10 @@ pub enum Event<K> {
     /// An object was created or changed while watching.
     Apply(K),
     /// An object was deleted while watching; this is its last state.
+    ///
+    /// It can also come between [`Event::Init`] and [`Event::InitDone`], when
+    /// a streaming list reports a deletion before it ends: the object is no
+    /// longer part of the state being listed (the reflector drops it).
     Delete(K),
     /// A (re)list starts: the objects that follow, up to [`Event::InitDone`], are
     /// the complete state of the collection.
@@ -181,6 +200,10 @@ pub enum InitialListStrategy {
     /// One WATCH with `sendInitialEvents=true`: the current state arrives as events,
     /// ended by a bookmark, then changes follow on the same connection. Lighter on
     /// the apiserver's memory for large collections (Kubernetes 1.32+).
+    ///
+    /// An apiserver that refuses it as invalid (`422`, without the WatchList
+    /// feature) or malformed (`400`) gets a paginated LIST instead, each time
+    /// the watcher (re)lists.
     StreamingList,
 }
 

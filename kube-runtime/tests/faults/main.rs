@@ -279,6 +279,38 @@ async fn a_reflector_gets_through_failing_lists() {
     assert_converges(&setup, &reflector).await;
 }
 
+/// Every watch (or streaming list) the proxy lets through is closed as soon
+/// as it opens, without an event, for 10 s. The watcher takes that for a
+/// failing server and backs off (0.8 s, 1.6 s, 3.2 s, 6.4 s at least): a
+/// handful of requests, not one after another as fast as they are answered.
+async fn assert_watches_closed_at_once_are_paced(config: watcher::Config) {
+    let setup = setup().await;
+    setup
+        .proxy
+        .inject(FaultRule::new(Match::watches(), Fault::EndAfterEvents(0)));
+    let reflector = Reflector::start(setup.faulty.clone(), config);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(!reflector.task.is_finished(), "the watcher stream ended");
+    drop(reflector);
+    let seen = setup.proxy.requests();
+    let watches = seen.iter().filter(|r| r.verb == Verb::Watch).count();
+    let lists = seen.iter().filter(|r| r.verb == Verb::List).count();
+    assert!(
+        (2..=6).contains(&watches) && lists <= 1,
+        "{watches} watches and {lists} lists in 10 s"
+    );
+}
+
+#[tokio::test]
+async fn watches_closed_at_once_are_retried_at_the_pace_of_the_backoff() {
+    assert_watches_closed_at_once_are_paced(watcher::Config::default()).await;
+}
+
+#[tokio::test]
+async fn streaming_lists_closed_at_once_are_retried_at_the_pace_of_the_backoff() {
+    assert_watches_closed_at_once_are_paced(watcher::Config::default().streaming_lists()).await;
+}
+
 /// A watch connection that goes silent is noticed (its timeout plus 30 s)
 /// and replaced; this test takes about 35 s.
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Cutting a response body short: after so many bytes or lines, the proxy
-//! drops the connection, stalls, or ends a watch with `410 Gone`.
+//! drops the connection, stalls, ends the body, or ends a watch with
+//! `410 Gone`.
 
 use std::{pin::Pin, time::Duration};
 
@@ -28,6 +29,8 @@ pub(crate) enum Ending {
     Stall,
     /// A watch `ERROR` event with a `410 Gone` status, then the body ends.
     Gone,
+    /// The body ends properly, as a watch whose timeout expired does.
+    End,
 }
 
 /// Counts what has passed and says where the limit falls in each chunk.
@@ -153,6 +156,7 @@ pub(crate) fn cut(
                     // The apiserver side of the request is closed now.
                     state.upstream = None;
                     let item = match state.ending {
+                        Ending::End => return None,
                         Ending::Gone => Ok(Frame::data(state.gone.clone())),
                         Ending::Drop => {
                             // hyper abandons unwritten data when a body fails:
@@ -326,6 +330,31 @@ mod tests {
         );
         assert_eq!(data(&mut body).await, Some(Ok(gone_event("7"))));
         assert_eq!(data(&mut body).await, None, "the body ends after the error");
+    }
+
+    #[tokio::test]
+    async fn an_ended_body_finishes_cleanly_after_its_lines() {
+        let (_tx, rx) = watch::channel(0);
+        let mut body = cut(
+            chunks(&[b"{a}\n{b}\n"]),
+            Limit::Lines(1),
+            Ending::End,
+            Bytes::new(),
+            rx,
+        );
+        assert_eq!(
+            data(&mut body).await,
+            Some(Ok(Bytes::from_static(b"{a}\n")))
+        );
+        assert_eq!(data(&mut body).await, None, "no error: the body ends");
+        let mut empty = cut(
+            chunks(&[b"{a}\n"]),
+            Limit::Lines(0),
+            Ending::End,
+            Bytes::new(),
+            watch::channel(0).1,
+        );
+        assert_eq!(data(&mut empty).await, None);
     }
 
     #[tokio::test]

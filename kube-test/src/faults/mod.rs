@@ -6,8 +6,8 @@
 //! admin, so a client pointed at [`FaultProxy::url`] needs no credentials.
 //! [`FaultRule`]s choose requests by [`Verb`], path and query ([`Match`]) and
 //! say what to do to them ([`Fault`]): answer `429`/`500`/`503`, delay,
-//! close the connection, cut a body or a watch short, stall, or end a watch
-//! with `410 Gone`. [`FaultProxy::requests`] tells what the proxy saw and did,
+//! close the connection, cut a body or a watch short, end a watch early but
+//! cleanly, stall, or end a watch with `410 Gone`. [`FaultProxy::requests`] tells what the proxy saw and did,
 //! so a test can count, for instance, how often a request was sent.
 //!
 //! When the apiserver cannot be reached (it was [stopped](TestEnv::stop)),

@@ -216,6 +216,10 @@ pub enum Fault {
     /// Forward; send the headers and this many lines (watch events) of the
     /// body, then close the connection.
     DropAfterEvents(usize),
+    /// Forward; send the headers and this many lines (watch events) of the
+    /// body, then end the body properly, as the apiserver ends a watch whose
+    /// timeout expired. With `0`, every watch closes as soon as it opens.
+    EndAfterEvents(usize),
     /// Never answer: hold the connection open, sending nothing, until
     /// [`FaultProxy::clear`](super::FaultProxy::clear) or the proxy is dropped.
     StallResponse,

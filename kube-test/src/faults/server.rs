@@ -149,6 +149,7 @@ async fn handle(
         }
         Fault::DropAfterBytes(n) => Some((Limit::Bytes(*n), Ending::Drop)),
         Fault::DropAfterEvents(n) => Some((Limit::Lines(*n), Ending::Drop)),
+        Fault::EndAfterEvents(n) => Some((Limit::Lines(*n), Ending::End)),
         Fault::StallAfterBytes(n) => Some((Limit::Bytes(*n), Ending::Stall)),
         Fault::StallAfterEvents(n) => Some((Limit::Lines(*n), Ending::Stall)),
         Fault::WatchGone { after_events } => Some((Limit::Lines(*after_events), Ending::Gone)),
