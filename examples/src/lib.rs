@@ -11,6 +11,7 @@ pub mod controller_metrics;
 pub mod crd_api;
 pub mod crd_apply;
 pub mod crd_derive;
+pub mod custom_client;
 pub mod demo;
 pub mod dynamic_api;
 pub mod dynamic_watcher;

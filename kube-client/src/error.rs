@@ -28,10 +28,17 @@ use std::{error::Error as StdError, fmt, time::Duration};
 use http::StatusCode;
 use kube_core::{Status, response::StatusSummary};
 
-/// A boxed error from the HTTP or TLS stack.
+/// A boxed error from a tower service: the HTTP stack, TLS, or a layer.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Everything that can go wrong in this crate.
+///
+/// The variants are kube-rs 5's, so code that matches on them moves over
+/// unchanged. What this client knows beyond them (the server, method and path
+/// of a failed request, which time limit ran out) is carried by the error a
+/// variant wraps and shows in its message: a request that failed below HTTP
+/// (connecting, TLS, a broken connection, a timeout) is [`Error::Service`]
+/// wrapping a [`TransportError`], which [`Error::transport`] finds.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The apiserver refused the request; its `Status` says why (`reason`, `code`,
@@ -43,7 +50,169 @@ pub enum Error {
     #[error("the apiserver refused the request: {0}")]
     Api(Box<Status>),
 
-    /// No connection could be opened to the apiserver (DNS, TCP, or proxy).
+    /// The HTTP stack of a custom service (hyper) failed.
+    #[cfg(feature = "client")]
+    #[error("the HTTP connection failed: {0}")]
+    HyperError(#[source] hyper::Error),
+
+    /// The service under the client failed: for the default stack a
+    /// [`TransportError`] (connect, TLS, a broken connection, a time limit),
+    /// otherwise whatever a custom layer or service reported.
+    #[cfg(feature = "client")]
+    #[error("{}", service_message(.0))]
+    Service(#[source] BoxError),
+
+    /// The configured proxy URL has a scheme no proxy is spoken with.
+    #[error(
+        "the proxy {} uses a protocol that is not supported; use http://, https://, socks5:// or socks5h://",
+        redact_uri(proxy_url)
+    )]
+    ProxyProtocolUnsupported {
+        /// The proxy's URL.
+        proxy_url: Box<http::Uri>,
+    },
+
+    /// The configured proxy needs a feature of this crate that is off.
+    #[error(
+        "the proxy {} needs the {protocol_feature} feature of kube-client",
+        redact_uri(proxy_url)
+    )]
+    ProxyProtocolDisabled {
+        /// The proxy's URL.
+        proxy_url: Box<http::Uri>,
+        /// The feature it needs.
+        protocol_feature: &'static str,
+    },
+
+    /// A response that had to be text was not UTF-8.
+    #[error("the response is not valid UTF-8: {0}")]
+    FromUtf8(#[source] std::string::FromUtf8Error),
+
+    /// A line of a watch stream grew past the longest event the client reads
+    /// ([`MAX_WATCH_LINE`](crate::client::MAX_WATCH_LINE), 64 MiB) without a
+    /// newline; the watch ends with this error.
+    #[error(
+        "a watch event grew past 64 MiB without ending; the server or a proxy in between is sending something that is not a watch stream"
+    )]
+    LinesCodecMaxLineLengthExceeded,
+
+    /// Reading a watch stream failed: the connection broke, went silent for
+    /// longer than the watch allows, or ended in the middle of an event. The
+    /// `io::Error` wraps a [`TransportError`] where the client knows more; the
+    /// watch ends with this error, and a new one can resume from the last
+    /// resource version seen.
+    #[error("reading the watch stream failed: {}", io_message(.0))]
+    ReadEvents(#[source] std::io::Error),
+
+    /// A request or response passed through `http` was malformed.
+    #[error("could not build an HTTP request: {0}")]
+    HttpError(#[source] http::Error),
+
+    /// A response body, or a line of a watch stream, did not decode as the
+    /// Rust type expected. The message names the type and where the JSON went
+    /// wrong, never the data.
+    #[error("{0}")]
+    SerdeError(#[source] serde_json::Error),
+
+    /// The request could not be built from the given params or names.
+    #[error("could not build the request: {0}")]
+    BuildRequest(#[source] kube_core::request::Error),
+
+    /// No cluster configuration was found: neither a kubeconfig nor an in-cluster
+    /// service account.
+    #[cfg(feature = "config")]
+    #[error("could not find a cluster configuration: {0}")]
+    InferConfig(#[source] crate::config::InferConfigError),
+
+    /// Discovery could not find or understand an API group or resource.
+    #[error("discovery failed: {0}")]
+    Discovery(#[source] DiscoveryError),
+
+    /// The TLS settings could not be loaded for the `openssl-tls` names of
+    /// this crate, which are served by rustls.
+    #[cfg(all(feature = "client", feature = "openssl-tls"))]
+    #[error("the TLS settings could not be loaded: {0}")]
+    OpensslTls(#[source] crate::client::OpensslTlsError),
+
+    /// The TLS settings (certificate authority, client certificate and key) could
+    /// not be loaded.
+    #[cfg(all(feature = "client", feature = "rustls-tls"))]
+    #[error("the TLS settings could not be loaded: {0}")]
+    RustlsTls(#[source] crate::client::RustlsTlsError),
+
+    /// The cluster URL is `https://` but this build has no TLS: turn on the
+    /// `rustls-tls` feature.
+    #[error("the cluster URL needs TLS, but kube-client was built without the rustls-tls feature")]
+    TlsRequired,
+
+    /// The server accepted a streaming request (`exec`, `attach`,
+    /// `portforward`) but the answer was not a valid WebSocket upgrade.
+    #[cfg(feature = "ws")]
+    #[error("could not open a WebSocket to the apiserver: {0}")]
+    UpgradeConnection(#[source] crate::client::UpgradeConnectionError),
+
+    /// The credentials could not be loaded or refreshed (token file, exec
+    /// plugin, basic auth, impersonation settings).
+    #[cfg(feature = "client")]
+    #[error("authentication failed: {0}")]
+    Auth(#[source] crate::client::AuthError),
+
+    /// A reference could not be followed (feature `unstable-client`).
+    #[cfg(feature = "unstable-client")]
+    #[error("could not follow the reference: {0}")]
+    RefResolve(String),
+
+    /// A kubeconfig given to [`Config::from_custom_kubeconfig`](crate::Config::from_custom_kubeconfig)
+    /// or `Client::try_from(kubeconfig)` could not be turned into a
+    /// configuration.
+    #[cfg(feature = "config")]
+    #[error("the kubeconfig is not usable: {0}")]
+    InferKubeconfig(#[from] crate::config::KubeconfigError),
+}
+
+impl Error {
+    /// The apiserver's `Status`, when the server refused the request.
+    pub fn status(&self) -> Option<&Status> {
+        match self {
+            Error::Api(status) => Some(status),
+            _ => None,
+        }
+    }
+
+    /// What failed below HTTP, when a request could not connect, broke off or
+    /// ran out of time: found in [`Error::Service`] and [`Error::ReadEvents`].
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            #[cfg(feature = "client")]
+            Error::Service(source) => source.downcast_ref(),
+            Error::ReadEvents(io) => io.get_ref()?.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// The error a service reported, unwrapped where it is one of this crate's
+    /// own errors (a layer that failed with, say, [`Error::Auth`]).
+    #[cfg(feature = "client")]
+    pub(crate) fn from_service(error: BoxError) -> Error {
+        match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(error) => match error.downcast::<hyper::Error>() {
+                Ok(error) => Error::HyperError(*error),
+                Err(error) => Error::Service(error),
+            },
+        }
+    }
+}
+
+/// A request that failed below HTTP: it could not connect, the TLS handshake
+/// failed, the connection broke, or a time limit ran out. Carried by
+/// [`Error::Service`] (and by [`Error::ReadEvents`] for watches); find it with
+/// [`Error::transport`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No connection could be opened to the apiserver (DNS, TCP, or proxy):
+    /// nothing was sent.
     #[error(
         "could not connect to the apiserver at {server}: {}; check the cluster's server URL and that the apiserver is reachable",
         chain(source)
@@ -75,7 +244,7 @@ pub enum Error {
         "the connection to the apiserver at {server} failed during {method} {path}: {}",
         chain(source)
     )]
-    Transport {
+    Broken {
         /// The apiserver's URL.
         server: String,
         /// The request's method.
@@ -87,7 +256,7 @@ pub enum Error {
         source: BoxError,
     },
 
-    /// The apiserver sent nothing for longer than a timeout allows.
+    /// The apiserver sent nothing for longer than a time limit allows.
     #[error(
         "{method} {path} on the apiserver at {server} received nothing for {after:?}; the server may be overloaded or the connection dead (the limit is {limit})"
     )]
@@ -107,104 +276,51 @@ pub enum Error {
     /// The configured cluster URL and a request path do not form a valid URL.
     #[error("the URL {url:?} is not valid: {reason}; check the cluster's server URL")]
     InvalidUrl {
-        /// The URL that was rejected.
+        /// The URL that was rejected, without credentials.
         url: String,
         /// Why it was rejected.
         reason: String,
     },
-
-    /// A request or response passed through `http` was malformed.
-    #[error("could not build an HTTP request: {0}")]
-    HttpError(#[source] http::Error),
-
-    /// The request could not be built from the given params or names.
-    #[error("could not build the request: {0}")]
-    BuildRequest(#[source] kube_core::request::Error),
-
-    /// A response body did not decode as the Rust type expected.
-    #[error(
-        "could not decode the apiserver's response as {expected}: {source}; the type may not match the resource or version that was requested"
-    )]
-    Decode {
-        /// The Rust type the body was decoded into, without module paths.
-        expected: String,
-        /// The JSON error, with the line and column of the problem.
-        #[source]
-        source: serde_json::Error,
-    },
-
-    /// A line of a watch stream did not decode as a watch event of the expected
-    /// type. The watch ends with this error.
-    #[error(
-        "could not decode a watch event as WatchEvent<{expected}>: {source}; the line began {line_start}"
-    )]
-    WatchDecode {
-        /// The Rust type of the watched objects, without module paths.
-        expected: String,
-        /// At most the first 200 bytes of the line, for recognising it.
-        line_start: LineStart,
-        /// The JSON error.
-        #[source]
-        source: serde_json::Error,
-    },
-
-    /// A watch stream ended in the middle of an event (the last line had no
-    /// newline and was not a complete event).
-    #[error(
-        "the watch stream ended in the middle of an event ({len} bytes without a final newline, beginning {line_start}); start a new watch from the last resource version seen"
-    )]
-    WatchTruncated {
-        /// How many bytes the unfinished line had.
-        len: usize,
-        /// At most the first 200 bytes of the unfinished line.
-        line_start: LineStart,
-    },
-
-    /// Discovery could not find or understand an API group or resource.
-    #[error("discovery failed: {0}")]
-    Discovery(#[source] DiscoveryError),
-
-    /// The credentials could not be loaded or refreshed (token file, exec
-    /// plugin, basic auth, impersonation settings).
-    #[cfg(feature = "client")]
-    #[error("authentication failed: {0}")]
-    Auth(#[source] crate::client::AuthError),
-
-    /// A reference could not be followed (feature `unstable-client`).
-    #[cfg(feature = "unstable-client")]
-    #[error("could not follow the reference: {0}")]
-    RefResolve(String),
-
-    /// The server accepted a streaming request (`exec`, `attach`,
-    /// `portforward`) but the answer was not a valid WebSocket upgrade.
-    #[cfg(feature = "ws")]
-    #[error("could not open a WebSocket to the apiserver: {0}")]
-    UpgradeConnection(#[source] crate::client::UpgradeConnectionError),
-
-    /// No cluster configuration was found: neither a kubeconfig nor an in-cluster
-    /// service account.
-    #[cfg(feature = "config")]
-    #[error("could not find a cluster configuration: {0}")]
-    InferConfig(#[source] crate::config::InferConfigError),
-
-    /// The TLS settings (certificate authority, client certificate and key) could
-    /// not be loaded.
-    #[cfg(all(feature = "client", feature = "rustls-tls"))]
-    #[error("the TLS settings could not be loaded: {0}")]
-    RustlsTls(#[source] crate::client::RustlsTlsError),
 }
 
-impl Error {
-    /// The apiserver's `Status`, when the server refused the request.
-    pub fn status(&self) -> Option<&Status> {
-        match self {
-            Error::Api(status) => Some(status),
-            _ => None,
-        }
+impl TransportError {
+    /// Whether this is a timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, TransportError::Timeout { .. })
     }
 }
 
-/// Which limit a request ran out of, for [`Error::Timeout`].
+/// The message of [`Error::Service`]: the service's own error, with its causes.
+#[cfg(feature = "client")]
+fn service_message(error: &BoxError) -> String {
+    if error.is::<TransportError>() {
+        // Its message already names what failed and how to fix it.
+        error.to_string()
+    } else {
+        format!("the HTTP service failed: {}", chain(error))
+    }
+}
+
+/// The message of an I/O error, with the error it wraps.
+fn io_message(error: &std::io::Error) -> String {
+    match error.get_ref() {
+        Some(inner) => inner.to_string(),
+        None => error.to_string(),
+    }
+}
+
+/// A URI without its user info, for messages.
+fn redact_uri(uri: &http::Uri) -> String {
+    let scheme = uri
+        .scheme_str()
+        .map(|s| format!("{s}://"))
+        .unwrap_or_default();
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}{host}")
+}
+
+/// Which limit a request ran out of, for [`TransportError::Timeout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutLimit {
@@ -267,47 +383,77 @@ pub enum DiscoveryError {
     AggregatedDiscoveryUnavailable(String),
 }
 
-/// The beginning of a line, kept for error messages: at most 200 bytes, shown as
-/// text with the invalid UTF-8 replaced, and noting how much was cut.
-#[derive(Clone, PartialEq, Eq)]
-pub struct LineStart {
-    text: String,
-    cut: usize,
+/// A decode failure as [`Error::SerdeError`], with a message that names the
+/// Rust type and where the JSON went wrong but quotes none of the data (which
+/// may be a Secret's).
+pub(crate) fn decode_error(what: fmt::Arguments<'_>, error: &serde_json::Error) -> Error {
+    let mut message = format!("could not decode {what}: {}", redacted_json_error(error));
+    if error.line() > 0 {
+        message.push_str(&format!(
+            " at line {} column {}",
+            error.line(),
+            error.column()
+        ));
+    }
+    if error.is_data() {
+        message.push_str("; the type may not match the resource or version that was requested");
+    }
+    Error::SerdeError(<serde_json::Error as serde::de::Error>::custom(message))
 }
 
-impl LineStart {
-    /// The most bytes of a line kept.
-    pub const MAX: usize = 200;
+/// serde_json's description of an error without its position, with every
+/// value it quotes from the input replaced: `invalid type: string "hunter2",
+/// expected u32` becomes `invalid type: string (value hidden), expected u32`.
+/// Names of fields the type expects (`missing field `spec``) are kept.
+fn redacted_json_error(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    // serde_json appends " at line L column C"; the caller adds its own.
+    let text = match full.rfind(" at line ") {
+        Some(at) if error.line() > 0 => &full[..at],
+        _ => full.as_str(),
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[start];
+        let before = &rest[..start];
+        out.push_str(before);
+        let Some(len) = quoted_len(&rest[start + 1..], quote) else {
+            out.push_str("(value hidden)");
+            return out;
+        };
+        let quoted = &rest[start..start + 2 + len];
+        if names_a_field(before) {
+            out.push_str(quoted);
+        } else {
+            out.push_str("(value hidden)");
+        }
+        rest = &rest[start + 2 + len..];
+    }
+    out.push_str(rest);
+    out
+}
 
-    /// Keeps at most [`MAX`](Self::MAX) bytes of `line`.
-    pub fn new(line: &[u8]) -> Self {
-        let kept = &line[..line.len().min(Self::MAX)];
-        Self {
-            text: String::from_utf8_lossy(kept).into_owned(),
-            cut: line.len() - kept.len(),
+/// The length of a quoted span's content up to its closing quote, honouring
+/// backslash escapes inside double quotes.
+fn quoted_len(after_open: &str, quote: u8) -> Option<usize> {
+    let bytes = after_open.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b if b == quote => return Some(i),
+            _ => i += 1,
         }
     }
-
-    /// The kept beginning of the line, as text.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
+    None
 }
 
-impl fmt::Display for LineStart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.text)?;
-        if self.cut > 0 {
-            write!(f, " (and {} more bytes)", self.cut)?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for LineStart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
+/// Whether the text before a quoted span says the span is a field name.
+fn names_a_field(before: &str) -> bool {
+    ["missing field ", "unknown field ", "duplicate field "]
+        .iter()
+        .any(|prefix| before.ends_with(prefix))
 }
 
 /// The name of `T` without module paths: `Object<Spec, Status>` rather than
@@ -503,23 +649,18 @@ mod tests {
     }
 
     #[test]
-    fn line_starts_keep_200_bytes() {
-        let line = vec![b'y'; 1000];
-        let start = LineStart::new(&line);
-        assert_eq!(start.as_str().len(), 200);
-        assert!(start.to_string().ends_with("(and 800 more bytes)"));
-        assert_eq!(LineStart::new(b"abc").to_string(), "\"abc\"");
-    }
-
-    #[test]
     fn error_messages_say_what_to_fix() {
-        let err = Error::Connect {
+        let err = Error::Service(Box::new(TransportError::Connect {
             server: "https://10.0.0.1:6443".into(),
             source: "tcp connect error: Connection refused".into(),
-        };
+        }));
         let text = err.to_string();
         assert!(text.contains("https://10.0.0.1:6443"), "{text}");
         assert!(text.contains("Connection refused"), "{text}");
+        assert!(matches!(
+            err.transport(),
+            Some(TransportError::Connect { .. })
+        ));
         let err = Error::Api(
             Status::failure("x not found", "NotFound")
                 .with_code(404)
@@ -530,6 +671,61 @@ mod tests {
             "the apiserver refused the request: NotFound (404): x not found"
         );
         assert!(err.status().is_some_and(Status::is_not_found));
+        assert!(err.transport().is_none());
+    }
+
+    #[test]
+    fn transport_errors_are_found_inside_read_events() {
+        let timeout = TransportError::Timeout {
+            server: "https://k".into(),
+            method: http::Method::GET,
+            path: "/api/v1/pods".into(),
+            after: Duration::from_secs(31),
+            limit: TimeoutLimit::WatchIdle,
+        };
+        let err = Error::ReadEvents(std::io::Error::new(std::io::ErrorKind::TimedOut, timeout));
+        assert!(err.transport().is_some_and(TransportError::is_timeout));
+        assert!(err.to_string().contains("timeoutSeconds"), "{err}");
+    }
+
+    #[test]
+    fn service_errors_unwrap_our_own_errors() {
+        let boxed: BoxError = Box::new(Error::TlsRequired);
+        assert!(matches!(Error::from_service(boxed), Error::TlsRequired));
+        let other: BoxError = "a layer gave up".into();
+        let err = Error::from_service(other);
+        assert!(matches!(err, Error::Service(_)));
+        assert!(err.to_string().contains("a layer gave up"), "{err}");
+    }
+
+    #[test]
+    fn decode_errors_name_the_type_and_place_but_not_the_data() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Secretish {
+            count: u32,
+            name: String,
+        }
+        let source = serde_json::from_str::<Secretish>(r#"{"count":"hunter2","name":"x"}"#)
+            .expect_err("a string is not a number");
+        let err = decode_error(format_args!("the response as Secretish"), &source);
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("Secretish"), "{text}");
+        assert!(
+            text.contains("invalid type: string (value hidden)"),
+            "{text}"
+        );
+        assert!(text.contains("line 1 column"), "{text}");
+        assert!(matches!(err, Error::SerdeError(_)));
+
+        let source = serde_json::from_str::<Secretish>(r#"{"count":1}"#).expect_err("no name");
+        let text = decode_error(format_args!("it"), &source).to_string();
+        assert!(text.contains("missing field `name`"), "{text}");
+
+        let source = serde_json::from_str::<Secretish>("{\"count\":").expect_err("cut");
+        let text = decode_error(format_args!("it"), &source).to_string();
+        assert!(text.contains("EOF"), "{text}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube_client::{
     Api, Client, Error as ClientError,
     api::{ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams},
+    error::TransportError,
 };
 use kube_test::{
     TestEnv,
@@ -161,7 +162,10 @@ async fn a_connection_closed_before_forwarding_creates_nothing() {
         .create(&PostParams::default(), &config_map("lost"))
         .await
         .expect_err("no answer");
-    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Broken { .. })),
+        "{err:?}"
+    );
     assert!(direct.get_opt("lost").await.expect("get").is_none());
     let seen = proxy.requests();
     assert_eq!(seen.len(), 1, "{seen:#?}");
@@ -181,7 +185,10 @@ async fn a_connection_closed_after_forwarding_loses_the_answer_only() {
         .create(&PostParams::default(), &config_map("made"))
         .await
         .expect_err("no answer");
-    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Broken { .. })),
+        "{err:?}"
+    );
     assert!(
         direct.get_opt("made").await.expect("get").is_some(),
         "the apiserver acted on the request"
@@ -196,7 +203,10 @@ async fn a_body_dropped_after_some_bytes_fails_the_read() {
     let proxy = proxy().await;
     proxy.inject(FaultRule::new(Match::gets(), Fault::DropAfterBytes(10)));
     let err = through(&proxy, &ns).get("a").await.expect_err("cut short");
-    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Broken { .. })),
+        "{err:?}"
+    );
     let seen = proxy.requests();
     assert!(!seen.is_empty());
     assert!(
@@ -221,7 +231,10 @@ async fn a_watch_dropped_after_events_yields_them_then_an_error() {
         assert!(matches!(event, WatchEvent::Added(_)), "{event:?}");
     }
     let err = events.next().await.expect("an error").expect_err("dropped");
-    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Broken { .. })),
+        "{err:?}"
+    );
     assert!(events.next().await.is_none());
 }
 
@@ -295,7 +308,10 @@ async fn a_stalled_response_times_out_and_clear_releases_it() {
     config.write_timeout = None;
     let api: Api<ConfigMap> = Api::namespaced(Client::try_from(config).expect("client"), &ns);
     let err = api.get("a").await.expect_err("stalled");
-    assert!(matches!(err, ClientError::Timeout { .. }), "{err:?}");
+    assert!(
+        err.transport().is_some_and(TransportError::is_timeout),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("read_timeout"), "{err}");
     let seen = proxy.requests();
     assert!(!seen.is_empty());
@@ -317,7 +333,10 @@ async fn a_body_stalled_mid_way_times_out() {
     config.read_timeout = Some(Duration::from_secs(1));
     let api: Api<ConfigMap> = Api::namespaced(Client::try_from(config).expect("client"), &ns);
     let err = api.get("a").await.expect_err("stalled");
-    assert!(matches!(err, ClientError::Timeout { .. }), "{err:?}");
+    assert!(
+        err.transport().is_some_and(TransportError::is_timeout),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -341,7 +360,10 @@ async fn a_watch_stalled_after_events_holds_until_cleared() {
         .await
         .expect("an error")
         .expect_err("released stalls close the connection");
-    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Broken { .. })),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -429,7 +451,10 @@ async fn disconnect_all_closes_open_watches() {
             Err(err) => break err,
         }
     };
-    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Broken { .. })),
+        "{err:?}"
+    );
     assert!(events.next().await.is_none());
     // New requests are served as before.
     through(&proxy, &ns).get("a").await.expect("get");

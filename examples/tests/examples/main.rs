@@ -5,6 +5,7 @@
 mod common;
 mod controllers;
 mod crds;
+mod custom_clients;
 mod demo;
 mod dynamic;
 mod kube_rs_paths;

@@ -1,123 +1,167 @@
-//! Response bodies as streams of chunks, with an optional idle limit.
+//! The body of requests and responses that pass through a [`Client`](super::Client)'s
+//! service stack.
 
 use std::{
-    future::Future,
+    fmt,
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
 };
 
 use bytes::Bytes;
-use futures::{Stream, ready};
-use tokio::time::{Instant, Sleep};
+use http_body::{Body as _, Frame, SizeHint};
+use http_body_util::{BodyExt, combinators::UnsyncBoxBody};
 
-use crate::{Error, Result, error::TimeoutLimit};
+use crate::{Error, error::BoxError};
 
-/// What a streamed body's errors name: the server, method and path.
-#[derive(Debug, Clone)]
-pub(crate) struct RequestContext {
-    pub(crate) server: String,
-    pub(crate) method: http::Method,
-    pub(crate) path: String,
+/// An HTTP body: either bytes held in memory, or a stream of frames from the
+/// network (a response, or any other `http_body::Body`).
+///
+/// Requests built by the client carry their bytes, so they can be cloned and
+/// sent again ([`try_clone`](Self::try_clone)); responses stream. Read a whole
+/// body with [`collect_bytes`](Self::collect_bytes).
+pub struct Body {
+    kind: Kind,
 }
 
-impl RequestContext {
-    pub(crate) fn timeout(&self, after: Duration, limit: TimeoutLimit) -> Error {
-        Error::Timeout {
-            server: self.server.clone(),
-            method: self.method.clone(),
-            path: self.path.clone(),
-            after,
-            limit,
-        }
-    }
-
-    pub(crate) fn transport(&self, source: reqwest::Error) -> Error {
-        Error::Transport {
-            server: self.server.clone(),
-            method: self.method.clone(),
-            path: self.path.clone(),
-            source: Box::new(source.without_url()),
-        }
-    }
+enum Kind {
+    /// Bytes in memory, handed out as one frame.
+    Once(Option<Bytes>),
+    /// Any other body, its errors boxed.
+    Wrapped(UnsyncBoxBody<Bytes, BoxError>),
 }
 
-type RawBody = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
-
-/// The chunks of a response body. With an idle limit, the stream fails with
-/// [`Error::Timeout`] when no chunk arrives for that long, so a connection that
-/// died without closing cannot stall a watch forever.
-pub(crate) struct BodyStream {
-    inner: Option<RawBody>,
-    idle: Option<(Duration, TimeoutLimit, Pin<Box<Sleep>>)>,
-    context: RequestContext,
-}
-
-impl BodyStream {
-    /// The body of `response`, failing after `idle_limit` without data.
-    pub(crate) fn new(
-        response: reqwest::Response,
-        idle_limit: Option<(Duration, TimeoutLimit)>,
-        context: RequestContext,
-    ) -> Self {
-        use futures::TryStreamExt;
-        let errors = context.clone();
-        let raw = response
-            .bytes_stream()
-            .map_err(move |error| errors.transport(error));
-        Self::from_chunks(Box::pin(raw), idle_limit, context)
-    }
-
-    fn from_chunks(
-        raw: RawBody,
-        idle_limit: Option<(Duration, TimeoutLimit)>,
-        context: RequestContext,
-    ) -> Self {
-        Self {
-            inner: Some(raw),
-            idle: idle_limit
-                .map(|(limit, name)| (limit, name, Box::pin(tokio::time::sleep(limit)))),
-            context,
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The content may be a Secret: only its shape is shown.
+        match &self.kind {
+            Kind::Once(bytes) => f
+                .debug_struct("Body")
+                .field("bytes", &bytes.as_ref().map_or(0, Bytes::len))
+                .finish(),
+            Kind::Wrapped(_) => f.debug_struct("Body").field("kind", &"stream").finish(),
         }
     }
 }
 
-impl Stream for BodyStream {
-    type Item = Result<Bytes>;
+impl Default for Body {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        let Some(inner) = this.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if let Some((limit, _, sleep)) = this.idle.as_mut() {
-                    sleep.as_mut().reset(Instant::now() + *limit);
-                }
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(Some(Err(error))) => {
-                this.inner = None;
-                Poll::Ready(Some(Err(error)))
-            }
-            Poll::Ready(None) => {
-                this.inner = None;
-                Poll::Ready(None)
-            }
-            Poll::Pending => {
-                let Some((limit, name, sleep)) = this.idle.as_mut() else {
-                    return Poll::Pending;
-                };
-                ready!(sleep.as_mut().poll(cx));
-                let (limit, name) = (*limit, *name);
-                this.inner = None;
-                tracing::warn!(
-                    path = %this.context.path,
-                    "no data on the stream for {limit:?}; closing it as dead"
-                );
-                Poll::Ready(Some(Err(this.context.timeout(limit, name))))
-            }
+impl Body {
+    /// A body without content.
+    pub const fn empty() -> Self {
+        Body {
+            kind: Kind::Once(None),
+        }
+    }
+
+    /// Wraps any body whose frames hold `Bytes`.
+    pub(crate) fn wrap<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Body {
+            kind: Kind::Wrapped(body.map_err(Into::into).boxed_unsync()),
+        }
+    }
+
+    /// Reads the whole body into memory.
+    ///
+    /// Fails with the error of the connection (or of a layer, such as a
+    /// timeout) when the body breaks off. For a body from the network, prefer
+    /// the client's own methods, which bound how much they read.
+    pub async fn collect_bytes(self) -> Result<Bytes, Error> {
+        self.collect_raw().await.map_err(Error::from_service)
+    }
+
+    /// Reads the whole body, with the error as the service stack reported it.
+    pub(crate) async fn collect_raw(self) -> Result<Bytes, BoxError> {
+        match self.kind {
+            Kind::Once(bytes) => Ok(bytes.unwrap_or_default()),
+            Kind::Wrapped(body) => Ok(body.collect().await?.to_bytes()),
+        }
+    }
+
+    /// A copy of the body, when it is held in memory (`None` for a stream).
+    pub fn try_clone(&self) -> Option<Self> {
+        match &self.kind {
+            Kind::Once(bytes) => Some(Body {
+                kind: Kind::Once(bytes.clone()),
+            }),
+            Kind::Wrapped(_) => None,
+        }
+    }
+
+    /// The bytes of a body held in memory, or else the body itself.
+    pub(crate) fn into_bytes(self) -> Result<Bytes, Body> {
+        match self.kind {
+            Kind::Once(bytes) => Ok(bytes.unwrap_or_default()),
+            kind @ Kind::Wrapped(_) => Err(Body { kind }),
+        }
+    }
+
+    /// The bytes of a body held in memory.
+    pub(crate) fn as_bytes(&self) -> Option<&[u8]> {
+        match &self.kind {
+            Kind::Once(bytes) => Some(bytes.as_deref().unwrap_or_default()),
+            Kind::Wrapped(_) => None,
+        }
+    }
+
+    /// The next frame, with the error as the service stack reported it
+    /// (rather than as a [`crate::Error`]), so that callers can keep it whole.
+    pub(crate) fn poll_raw_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match &mut self.kind {
+            Kind::Once(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Wrapped(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Body {
+            kind: Kind::Once((!bytes.is_empty()).then_some(bytes)),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body::from(Bytes::from(bytes))
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        self.get_mut()
+            .poll_raw_frame(cx)
+            .map(|frame| frame.map(|frame| frame.map_err(Error::from_service)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Once(bytes) => bytes.is_none(),
+            Kind::Wrapped(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Once(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Wrapped(body) => body.size_hint(),
         }
     }
 }
@@ -125,65 +169,45 @@ impl Stream for BodyStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::{StreamExt, stream};
+    use http_body_util::{StreamBody, combinators::BoxBody};
 
-    fn context() -> RequestContext {
-        RequestContext {
-            server: "https://127.0.0.1:6443".into(),
-            method: http::Method::GET,
-            path: "/api/v1/pods".into(),
-        }
+    #[tokio::test]
+    async fn bytes_are_collected_and_cloned() {
+        let body = Body::from(b"hello".to_vec());
+        let copy = body.try_clone().expect("bytes can be cloned");
+        assert_eq!(body.collect_bytes().await.expect("ok"), "hello");
+        assert_eq!(copy.as_bytes(), Some(&b"hello"[..]));
+        assert!(http_body::Body::is_end_stream(&Body::empty()));
+        assert_eq!(Body::from(Bytes::new()).as_bytes(), Some(&b""[..]));
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_silent_stream_times_out_after_the_idle_limit() {
-        let chunks = stream::iter([Ok(Bytes::from_static(b"a"))]).chain(stream::pending());
-        let mut body = BodyStream::from_chunks(
-            Box::pin(chunks),
-            Some((Duration::from_secs(40), TimeoutLimit::WatchIdle)),
-            context(),
-        );
-        let started = Instant::now();
-        assert!(matches!(body.next().await, Some(Ok(_))));
-        match body.next().await {
-            Some(Err(Error::Timeout { after, path, .. })) => {
-                assert_eq!(after, Duration::from_secs(40));
-                assert_eq!(path, "/api/v1/pods");
-            }
-            other => panic!("expected a timeout, got {other:?}"),
-        }
-        assert_eq!(started.elapsed(), Duration::from_secs(40));
-        assert!(
-            body.next().await.is_none(),
-            "the stream ends after the timeout"
-        );
+    #[tokio::test]
+    async fn streams_are_collected_but_not_cloned() {
+        let chunks = futures::stream::iter([
+            Ok::<_, BoxError>(Frame::data(Bytes::from_static(b"a"))),
+            Ok(Frame::data(Bytes::from_static(b"b"))),
+        ]);
+        let body = Body::wrap(BoxBody::new(StreamBody::new(chunks)));
+        assert!(body.try_clone().is_none());
+        assert_eq!(body.collect_bytes().await.expect("ok"), "ab");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn data_resets_the_idle_limit() {
-        let chunks = stream::unfold(0u32, |n| async move {
-            (n < 5).then_some(n)?;
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            Some((Ok(Bytes::from_static(b"x")), n + 1))
-        });
-        let body = BodyStream::from_chunks(
-            Box::pin(chunks),
-            Some((Duration::from_secs(40), TimeoutLimit::WatchIdle)),
-            context(),
-        );
-        let chunks: Vec<_> = body.collect().await;
-        assert_eq!(chunks.len(), 5);
-        assert!(
-            chunks.iter().all(Result::is_ok),
-            "150 s in total, 30 s apart"
-        );
+    #[tokio::test]
+    async fn a_broken_stream_is_an_error() {
+        let chunks = futures::stream::iter([
+            Ok::<_, BoxError>(Frame::data(Bytes::from_static(b"a"))),
+            Err("connection reset".into()),
+        ]);
+        let body = Body::wrap(StreamBody::new(chunks));
+        let err = body.collect_bytes().await.expect_err("broken");
+        assert!(err.to_string().contains("connection reset"), "{err}");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn without_a_limit_the_stream_waits() {
-        let chunks = stream::pending::<Result<Bytes>>();
-        let mut body = BodyStream::from_chunks(Box::pin(chunks), None, context());
-        let waited = tokio::time::timeout(Duration::from_secs(3600), body.next()).await;
-        assert!(waited.is_err(), "no idle limit without a server timeout");
+    #[test]
+    fn debug_shows_no_content() {
+        let body = Body::from(b"token: hunter2".to_vec());
+        let text = format!("{body:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("14"), "{text}");
     }
 }

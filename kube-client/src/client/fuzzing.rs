@@ -7,8 +7,12 @@ use futures::{StreamExt, stream};
 use kube_core::WatchEvent;
 use serde::de::DeserializeOwned;
 
-use super::watch::{EventStream, LineSplitter};
+use super::{
+    Body,
+    watch::{EventStream, LineSplitter},
+};
 use crate::Result;
+use http_body::Frame;
 
 /// The lines [`LineSplitter`] finds in a body that arrives as `chunks`: every
 /// complete non-blank line, then the unterminated rest if it is not blank.
@@ -30,13 +34,16 @@ pub fn split_lines(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
 /// Every item the client's watch stream yields for a body that arrives as
 /// `chunks`, decoding events as `K`.
 pub fn decode_watch_body<K: DeserializeOwned>(chunks: &[&[u8]]) -> Vec<Result<WatchEvent<K>>> {
-    let body = stream::iter(
+    let frames = stream::iter(
         chunks
             .iter()
-            .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
+            .map(|chunk| {
+                Ok::<_, crate::error::BoxError>(Frame::data(Bytes::copy_from_slice(chunk)))
+            })
             .collect::<Vec<_>>(),
     );
-    let events = EventStream::<_, K>::new(body).collect::<Vec<_>>();
+    let body = Body::wrap(http_body_util::StreamBody::new(frames));
+    let events = EventStream::<K>::new(body).collect::<Vec<_>>();
     // Every chunk is ready: nothing ever waits.
     let mut events = std::pin::pin!(events);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

@@ -18,8 +18,34 @@
 //!
 //! Waits grow exponentially with random jitter and follow the server's
 //! `Retry-After` when it sends one. Retrying stops after
-//! [`RetryPolicy::max_attempts`] attempts, or when the next wait would end after
-//! the time budget; the last failure is then returned.
+//! five attempts, or when the next wait would end more than thirty seconds
+//! after the first attempt began; the last failure is then returned.
+//!
+//! The default stack applies these rules itself. For a custom stack,
+//! [`RetryPolicy`] brings the same rules to tower's `RetryLayer`:
+//!
+//! ```no_run
+//! use kube_client::{Client, Config, client::{ConfigExt, retry::RetryPolicy}};
+//! use tower::{BoxError, ServiceBuilder, buffer::BufferLayer, retry::RetryLayer};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::infer().await?;
+//! let https = config.rustls_https_connector()?;
+//! let service = ServiceBuilder::new()
+//!     .layer(config.base_uri_layer())
+//!     .option_layer(config.auth_layer()?)
+//!     // tower's retry needs a service it can clone.
+//!     .layer(BufferLayer::new(1024))
+//!     .layer(RetryLayer::new(RetryPolicy::default()))
+//!     .map_err(BoxError::from)
+//!     .service(
+//!         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+//!             .build(https),
+//!     );
+//! let client = Client::new(service, config.default_namespace);
+//! # Ok(())
+//! # }
+//! ```
 
 use std::{
     future::Future,
@@ -27,7 +53,178 @@ use std::{
     time::Duration,
 };
 
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use tower::retry::{
+    Policy,
+    backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff},
+};
+
+use super::Body;
+use crate::error::{BoxError, TransportError};
+
+pub use tower::retry::backoff::InvalidBackoff;
+
+/// The retry rules of this module for tower's `RetryLayer`, for custom service
+/// stacks (the default stack retries by itself).
+///
+/// Answers of `429 Too Many Requests` are retried; `503 Service Unavailable`
+/// when the server sent `Retry-After` or the request is a read; `504 Gateway
+/// Timeout` for reads; and connections that could not be opened. Unlike
+/// kube-rs, a write answered `503` without `Retry-After`, or `504`, is not sent
+/// again: the server may have acted on it. Waits grow exponentially between
+/// the two delays given, with jitter; a server-aware policy waits as long as
+/// `Retry-After` asks when that is longer.
+#[derive(Clone)]
+pub struct RetryPolicy {
+    backoff: ExponentialBackoff,
+    retries_left: u32,
+    server_aware: bool,
+}
+
+impl std::fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("retries_left", &self.retries_left)
+            .field("server_aware", &self.server_aware)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RetryPolicy {
+    /// Retries at most `max_retries` times, waiting from `min_delay` up to
+    /// `max_delay` (doubling, with jitter), and as long as `Retry-After` asks
+    /// when `server_retry` is set.
+    ///
+    /// Fails when the delays are not usable (`min_delay` above `max_delay`, or
+    /// `max_delay` zero).
+    pub fn new(
+        min_delay: Duration,
+        max_delay: Duration,
+        max_retries: u32,
+        server_retry: bool,
+    ) -> Result<Self, InvalidBackoff> {
+        let backoff = ExponentialBackoffMaker::new(
+            min_delay,
+            max_delay,
+            2.0,
+            tower::util::rng::HasherRng::new(),
+        )?
+        .make_backoff();
+        Ok(Self {
+            backoff,
+            retries_left: max_retries,
+            server_aware: server_retry,
+        })
+    }
+
+    /// A patient policy that follows the server's `Retry-After`: up to 15
+    /// retries, waiting from 5 ms up to 1000 s.
+    pub fn server_retry() -> Self {
+        Self::from_valid(
+            Duration::from_millis(5),
+            Duration::from_secs(1000),
+            15,
+            true,
+        )
+    }
+
+    /// A policy from delays known to be valid.
+    fn from_valid(min: Duration, max: Duration, retries: u32, server_aware: bool) -> Self {
+        match Self::new(min, max, retries, server_aware) {
+            Ok(policy) => policy,
+            // Unreachable with the constants used: a policy that never retries.
+            Err(_) => Self {
+                backoff: ExponentialBackoffMaker::default().make_backoff(),
+                retries_left: 0,
+                server_aware,
+            },
+        }
+    }
+
+    /// What one response or error came to.
+    fn failure<B>(result: &Result<Response<B>, BoxError>) -> Option<(Failure, Option<Duration>)> {
+        match result {
+            Ok(response) if response.status().is_success() => None,
+            Ok(response) => Some((
+                Failure::Status(response.status()),
+                retry_after(response.headers()),
+            )),
+            Err(error) if never_connected(error.as_ref()) => Some((Failure::Connect, None)),
+            Err(_) => None,
+        }
+    }
+}
+
+impl Default for RetryPolicy {
+    /// Up to 3 retries, waiting from 500 ms up to 5 s, without following
+    /// `Retry-After`.
+    fn default() -> Self {
+        Self::from_valid(Duration::from_millis(500), Duration::from_secs(5), 3, false)
+    }
+}
+
+impl<B> Policy<Request<Body>, Response<B>, BoxError> for RetryPolicy {
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        request: &mut Request<Body>,
+        result: &mut Result<Response<B>, BoxError>,
+    ) -> Option<Self::Future> {
+        let (failure, server_wait) = Self::failure(result)?;
+        // A 504 is worth another read; other 5xx only when the server asks.
+        let retryable = match failure {
+            Failure::Status(StatusCode::GATEWAY_TIMEOUT) => is_read(request.method()),
+            failure => is_retryable(request.method(), failure, server_wait.is_some()),
+        };
+        if !retryable || self.retries_left == 0 {
+            return None;
+        }
+        self.retries_left -= 1;
+        let backoff = self.backoff.next_backoff();
+        match server_wait {
+            Some(wait)
+                if self.server_aware
+                    && wait
+                        > backoff
+                            .deadline()
+                            .duration_since(tokio::time::Instant::now()) =>
+            {
+                Some(tokio::time::sleep(wait))
+            }
+            _ => Some(backoff),
+        }
+    }
+
+    fn clone_request(&mut self, request: &Request<Body>) -> Option<Request<Body>> {
+        clone_request(request)
+    }
+}
+
+/// A copy of a request whose body is held in memory.
+pub(crate) fn clone_request(request: &Request<Body>) -> Option<Request<Body>> {
+    let mut copy = Request::new(request.body().try_clone()?);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    Some(copy)
+}
+
+/// Whether an error says that no connection could be opened, so nothing was
+/// sent: this client's own [`TransportError::Connect`], or hyper-util's.
+fn never_connected(error: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(TransportError::Connect { .. }) = error.downcast_ref::<TransportError>() {
+        return true;
+    }
+    if let Some(crate::Error::Service(inner)) = error.downcast_ref::<crate::Error>() {
+        return never_connected(inner.as_ref());
+    }
+    error
+        .downcast_ref::<hyper_util::client::legacy::Error>()
+        .is_some_and(hyper_util::client::legacy::Error::is_connect)
+}
 
 /// How a request attempt failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +239,14 @@ pub(crate) enum Failure {
     Timeout,
     /// The TLS handshake failed: trying again cannot help.
     Tls,
+    /// The server answered `401 Unauthorized` and fresh credentials are ready:
+    /// it refused before acting, so any request may be sent once more.
+    CredentialsRefreshed,
 }
 
 /// The retry limits of a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RetryPolicy {
+pub(crate) struct RetryLimits {
     /// Attempts in total, the first included.
     pub(crate) max_attempts: u32,
     /// No retry is started that would begin later than this after the first
@@ -58,7 +258,7 @@ pub(crate) struct RetryPolicy {
     pub(crate) max_delay: Duration,
 }
 
-impl Default for RetryPolicy {
+impl Default for RetryLimits {
     fn default() -> Self {
         Self {
             max_attempts: 5,
@@ -69,7 +269,7 @@ impl Default for RetryPolicy {
     }
 }
 
-impl RetryPolicy {
+impl RetryLimits {
     /// No retry at all: every failure is returned as it happens.
     pub(crate) fn single_attempt() -> Self {
         Self {
@@ -95,6 +295,7 @@ pub(crate) fn is_retryable(method: &Method, failure: Failure, retry_after: bool)
         Failure::Status(_) => false,
         Failure::Transport | Failure::Timeout => is_read(method),
         Failure::Tls => false,
+        Failure::CredentialsRefreshed => true,
     }
 }
 
@@ -104,7 +305,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-impl RetryPolicy {
+impl RetryLimits {
     /// The wait before attempt number `attempt + 1` (the first retry follows
     /// attempt 1), or `None` when no retry is allowed: attempts or budget are used
     /// up, or the server asks to wait beyond the budget.
@@ -161,7 +362,7 @@ pub(crate) enum Outcome<T> {
 /// Runs `attempt` (given the attempt number, from 1) until it is done, or its
 /// failure may not or need not be retried any more.
 pub(crate) async fn run<T, F, Fut>(
-    policy: &RetryPolicy,
+    policy: &RetryLimits,
     method: &Method,
     path: &str,
     attempt: F,
@@ -274,7 +475,7 @@ mod tests {
 
     #[test]
     fn delays_grow_with_jitter_and_stop_after_the_last_attempt() {
-        let policy = RetryPolicy::default();
+        let policy = RetryLimits::default();
         let zero = Duration::ZERO;
         let expected_ms = [(100, 200), (200, 400), (400, 800), (800, 1600)];
         for (attempt, (low, high)) in (1..).zip(expected_ms) {
@@ -289,9 +490,9 @@ mod tests {
 
     #[test]
     fn backoff_is_capped() {
-        let policy = RetryPolicy {
+        let policy = RetryLimits {
             max_attempts: 100,
-            ..RetryPolicy::default()
+            ..RetryLimits::default()
         };
         assert_eq!(policy.backoff(40), policy.max_delay);
         assert_eq!(policy.backoff(1), policy.base_delay);
@@ -299,7 +500,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured_within_the_budget() {
-        let policy = RetryPolicy::default();
+        let policy = RetryLimits::default();
         assert_eq!(
             policy.delay(1, Duration::from_secs(1), Some(Duration::from_secs(2))),
             Some(Duration::from_secs(2))
@@ -363,7 +564,7 @@ mod tests {
         }
 
         async fn run(&self, method: Method) -> Result<u32, Failure> {
-            run(&RetryPolicy::default(), &method, "/x", |n| self.attempt(n)).await
+            run(&RetryLimits::default(), &method, "/x", |n| self.attempt(n)).await
         }
 
         fn starts(&self) -> Vec<Duration> {

@@ -14,14 +14,16 @@
 //! - `v4.channel.k8s.io`: the same without closing single streams; also the
 //!   framing of port-forwarding.
 //!
-//! The upgrade goes over HTTP/1.1 (WebSockets cannot be opened over the HTTP/2
-//! connections used for other requests), through the same TLS settings,
-//! client certificate, credentials, extra headers and proxy as every other
-//! request of the [`Client`].
+//! The upgrade goes through the client's service stack like every other
+//! request: the same TLS settings, client certificate, credentials, extra
+//! headers and proxy. The default transport sends it over HTTP/1.1
+//! (WebSockets cannot be opened over the HTTP/2 connections used for other
+//! requests); a custom service must speak HTTP/1.1 and hand on hyper's upgrade.
 
 use std::fmt;
 
 use http::{HeaderMap, HeaderValue, StatusCode, header};
+use hyper_util::rt::TokioIo;
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{
@@ -31,7 +33,7 @@ use tokio_tungstenite::{
 };
 use tracing::Instrument;
 
-use super::{Client, api_error, body::RequestContext, retry::Failure};
+use super::{Client, middleware::BodyUse, requests::api_error};
 use crate::{Error, Result};
 
 /// The names of the WebSocket subprotocols.
@@ -72,14 +74,16 @@ pub enum UpgradeConnectionError {
     #[error("the server chose no WebSocket subprotocol, or one that was not offered")]
     SecWebSocketProtocolMismatch,
 
-    /// The switched connection could not be taken over.
+    /// The switched connection could not be taken over: the service under the
+    /// client did not hand it on (a custom service must be hyper's, or pass
+    /// hyper's upgrade on), or it failed.
     #[error("could not take over the upgraded connection: {0}")]
-    GetPendingUpgrade(#[source] reqwest::Error),
+    GetPendingUpgrade(#[source] hyper::Error),
 }
 
 /// A WebSocket to the apiserver, opened by [`Client::connect`].
 pub struct Connection {
-    stream: WebSocketStream<reqwest::Upgraded>,
+    stream: WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>,
     protocol: String,
 }
 
@@ -96,7 +100,7 @@ impl Connection {
     }
 
     /// The WebSocket itself.
-    pub fn into_stream(self) -> WebSocketStream<reqwest::Upgraded> {
+    pub fn into_stream(self) -> WebSocketStream<TokioIo<hyper::upgrade::Upgraded>> {
         self.stream
     }
 }
@@ -113,97 +117,44 @@ impl Client {
     /// Opens a WebSocket for `request`, a `GET` of a streaming subresource
     /// such as `exec`, `attach` or `portforward`.
     ///
-    /// The subprotocols offered are the request's own `Sec-WebSocket-Protocol`
+    /// The request goes through the client's service stack like any other
+    /// (credentials, headers, a fresh attempt after a `401`); the default
+    /// transport opens it on an HTTP/1.1 connection of its own. The
+    /// subprotocols offered are the request's own `Sec-WebSocket-Protocol`
     /// header, or else `v5.channel.k8s.io` then `v4.channel.k8s.io`. An error
     /// status from the server (the pod does not exist, is not scheduled, the
     /// user may not exec) is [`Error::Api`] with the server's `Status`.
     pub async fn connect(&self, request: http::Request<Vec<u8>>) -> Result<Connection> {
-        let (parts, _body) = request.into_parts();
-        let (url, context) = self.target(&parts)?;
+        let (mut parts, body) = request.into_parts();
         let key = generate_key();
-        let mut headers = parts.headers;
-        let offered = upgrade_headers(&mut headers, &key)?;
+        let offered = upgrade_headers(&mut parts.headers, &key)?;
         let span = tracing::debug_span!(
             "WebSocket",
-            http.method = %context.method,
-            url.path = %context.path,
+            http.method = %parts.method,
+            url.path = %parts.uri.path(),
             http.status_code = tracing::field::Empty,
         );
+        let request = http::Request::from_parts(parts, body);
         async {
-            let response = self.send_upgrade(&url, &headers, &context).await?;
-            tracing::Span::current().record("http.status_code", response.status().as_u16());
-            let protocol = check_switch(response.status(), response.headers(), &key, &offered)
+            let mut response = self.send_for(request, BodyUse::Stream(None)).await?;
+            let status = response.status();
+            tracing::Span::current().record("http.status_code", status.as_u16());
+            if status.is_client_error() || status.is_server_error() {
+                let body = response.into_body().collect_bytes().await?;
+                return Err(api_error(status, &body));
+            }
+            let protocol = check_switch(status, response.headers(), &key, &offered)
                 .map_err(Error::UpgradeConnection)?;
-            let upgraded = response.upgrade().await.map_err(|e| {
+            let upgraded = hyper::upgrade::on(&mut response).await.map_err(|e| {
                 Error::UpgradeConnection(UpgradeConnectionError::GetPendingUpgrade(e))
             })?;
             tracing::debug!(%protocol, "WebSocket open");
-            let stream = WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
+            let stream =
+                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, None).await;
             Ok(Connection { stream, protocol })
         }
         .instrument(span)
         .await
-    }
-
-    /// Sends the upgrade request over HTTP/1.1 and returns the response once
-    /// its headers arrived: `101`, or any other success status; an error
-    /// status becomes [`Error::Api`]. After a `401` the credentials are
-    /// refreshed and the request sent once more.
-    async fn send_upgrade(
-        &self,
-        url: &reqwest::Url,
-        headers: &HeaderMap,
-        context: &RequestContext,
-    ) -> Result<reqwest::Response> {
-        let client = self.inner.http.upgrade_client()?;
-        let mut refreshed = false;
-        loop {
-            let request = self
-                .prepare(&context.method, url, headers, bytes::Bytes::new())
-                .await?;
-            let sent = client.execute(request);
-            let outcome = match self.inner.read_timeout {
-                Some(limit) => tokio::time::timeout(limit, sent)
-                    .await
-                    .map_err(|_| context.timeout(limit, crate::error::TimeoutLimit::ReadTimeout))?,
-                None => sent.await,
-            };
-            let mut response = outcome.map_err(|e| self.classify(e, context).1)?;
-            let status = response.status();
-            if status == StatusCode::UNAUTHORIZED && !refreshed {
-                refreshed = true;
-                self.inner.credentials.invalidate();
-                tracing::debug!("401 Unauthorized: refreshing credentials and retrying");
-                continue;
-            }
-            if status.is_client_error() || status.is_server_error() {
-                let body = self
-                    .read_body(&mut response, context)
-                    .await
-                    .map_err(|(_failure, error): (Failure, Error)| error)?;
-                return Err(api_error(status, &body));
-            }
-            return Ok(response);
-        }
-    }
-}
-
-impl super::Connections {
-    /// An HTTP/1.1-only client with the same settings as the pool, for
-    /// upgrades. Built per upgrade: upgrades are rare and take their
-    /// connection out of any pool.
-    fn upgrade_client(&self) -> Result<reqwest::Client> {
-        let builder = self.settings.builder()?.http1_only();
-        #[cfg(feature = "rustls-tls")]
-        let builder = {
-            let mut tls = self.settings.tls.clone();
-            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-            builder.tls_backend_preconfigured(tls)
-        };
-        builder.build().map_err(|e| Error::Connect {
-            server: self.settings.server.clone(),
-            source: Box::new(e),
-        })
     }
 }
 

@@ -8,6 +8,7 @@
 //! so no more than one decoded event exists at a time.
 
 use std::{
+    io,
     marker::PhantomData,
     pin::Pin,
     task::{Context, Poll},
@@ -17,9 +18,10 @@ use bytes::Bytes;
 use futures::{Stream, ready};
 use serde::de::DeserializeOwned;
 
+use super::Body;
 use crate::{
     Error, Result,
-    error::{LineStart, short_type_name},
+    error::{BoxError, TransportError},
 };
 use kube_core::WatchEvent;
 
@@ -83,6 +85,15 @@ impl LineSplitter {
         }
     }
 
+    /// How many bytes of an unfinished line are held.
+    pub(crate) fn partial_len(&self) -> usize {
+        if self.partial_returned {
+            0
+        } else {
+            self.partial.len()
+        }
+    }
+
     /// At the end of the body: the unterminated last line, if it is not blank.
     pub(crate) fn finish(&mut self) -> Option<&[u8]> {
         if self.partial_returned {
@@ -116,29 +127,48 @@ fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
+/// The longest watch event line the client reads: 64 MiB. The apiserver
+/// refuses objects larger than about 1.5 MiB (etcd's limit), so a longer line
+/// is not a watch event; [`Error::LinesCodecMaxLineLengthExceeded`] ends the
+/// watch instead of letting memory grow without bound.
+pub const MAX_WATCH_LINE: usize = 64 << 20;
+
 /// Decodes one line as a watch event.
+///
+/// A line that is not an event but a bare `Status` (as some proxies and old
+/// servers send when a watch fails) becomes [`Error::Api`].
 pub(crate) fn decode_event<K: DeserializeOwned>(line: &[u8]) -> Result<WatchEvent<K>> {
-    super::json::from_bytes(line).map_err(|source| Error::WatchDecode {
-        expected: short_type_name::<K>(),
-        line_start: LineStart::new(line),
-        source,
+    super::json::from_bytes(line).map_err(|source| {
+        if let Ok(status) = serde_json::from_slice::<kube_core::Status>(line)
+            && status.code != 0
+        {
+            return Error::Api(Box::new(status));
+        }
+        crate::error::decode_error(
+            format_args!(
+                "a watch event as WatchEvent<{}>",
+                crate::error::short_type_name::<K>()
+            ),
+            &source,
+        )
     })
 }
 
 /// The events of a watch response body.
 ///
 /// Yields `Err` and then ends when the body fails, when a line is not a valid
-/// event (as client-go does: the caller restarts the watch from the last resource
-/// version it saw), or when the body ends in the middle of an event.
-pub(crate) struct EventStream<S, K> {
-    body: Option<S>,
+/// event (as client-go does: the caller restarts the watch from the last
+/// resource version it saw), when a line grows too long, or when the body ends
+/// in the middle of an event.
+pub(crate) struct EventStream<K> {
+    body: Option<Body>,
     lines: LineSplitter,
     _event: PhantomData<fn() -> K>,
 }
 
-impl<S, K> EventStream<S, K> {
-    /// Decodes the events of `body`, a stream of chunks.
-    pub(crate) fn new(body: S) -> Self {
+impl<K> EventStream<K> {
+    /// Decodes the events of `body`.
+    pub(crate) fn new(body: Body) -> Self {
         Self {
             body: Some(body),
             lines: LineSplitter::default(),
@@ -147,9 +177,8 @@ impl<S, K> EventStream<S, K> {
     }
 }
 
-impl<S, K> Stream for EventStream<S, K>
+impl<K> Stream for EventStream<K>
 where
-    S: Stream<Item = Result<Bytes>> + Unpin,
     K: DeserializeOwned,
 {
     type Item = Result<WatchEvent<K>>;
@@ -167,11 +196,19 @@ where
                 }
                 return Poll::Ready(Some(event));
             }
-            match ready!(Pin::new(body).poll_next(cx)) {
-                Some(Ok(chunk)) => this.lines.push(chunk),
+            if this.lines.partial_len() >= MAX_WATCH_LINE {
+                this.body = None;
+                return Poll::Ready(Some(Err(Error::LinesCodecMaxLineLengthExceeded)));
+            }
+            match ready!(body.poll_raw_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(chunk) = frame.into_data() {
+                        this.lines.push(chunk);
+                    }
+                }
                 Some(Err(error)) => {
                     this.body = None;
-                    return Poll::Ready(Some(Err(error)));
+                    return Poll::Ready(Some(Err(read_error(error))));
                 }
                 None => {
                     this.body = None;
@@ -179,9 +216,14 @@ where
                         return Poll::Ready(None);
                     };
                     // A complete event that only lacks its newline is still an event.
-                    let event = decode_event(rest).map_err(|_| Error::WatchTruncated {
-                        len: rest.len(),
-                        line_start: LineStart::new(rest),
+                    let len = rest.len();
+                    let event = decode_event(rest).map_err(|_| {
+                        Error::ReadEvents(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "the watch stream ended in the middle of an event ({len} bytes without a final newline); start a new watch from the last resource version seen"
+                            ),
+                        ))
                     });
                     return Poll::Ready(Some(event));
                 }
@@ -190,10 +232,25 @@ where
     }
 }
 
+/// The error of a watch whose body failed: [`Error::ReadEvents`] around what
+/// the stack reported, or this crate's own error where a layer returned one.
+fn read_error(error: BoxError) -> Error {
+    let error = match error.downcast::<Error>() {
+        Ok(error) => return *error,
+        Err(error) => error,
+    };
+    let kind = match error.downcast_ref::<TransportError>() {
+        Some(TransportError::Timeout { .. }) => io::ErrorKind::TimedOut,
+        _ => io::ErrorKind::Other,
+    };
+    Error::ReadEvents(io::Error::new(kind, error))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use futures::{StreamExt, stream};
+    use http_body::Frame;
     use k8s_openapi::api::core::v1::ConfigMap;
     use kube_core::ResourceExt;
 
@@ -244,8 +301,19 @@ mod tests {
     }
 
     fn decode(chunks: Vec<Vec<u8>>) -> Vec<Result<WatchEvent<ConfigMap>>> {
-        let body = stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
-        block_on(EventStream::<_, ConfigMap>::new(body).collect::<Vec<_>>())
+        let frames = stream::iter(
+            chunks
+                .into_iter()
+                .map(|c| Ok::<_, BoxError>(Frame::data(Bytes::from(c)))),
+        );
+        block_on(EventStream::<ConfigMap>::new(body_of(frames)).collect::<Vec<_>>())
+    }
+
+    fn body_of<S>(frames: S) -> Body
+    where
+        S: futures::Stream<Item = std::result::Result<Frame<Bytes>, BoxError>> + Send + 'static,
+    {
+        Body::wrap(http_body_util::StreamBody::new(frames))
     }
 
     /// Drives a future that never waits on I/O (the test streams are ready).
@@ -330,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn garbage_ends_the_stream_with_the_start_of_the_line() {
+    fn garbage_ends_the_stream_with_where_it_went_wrong() {
         let mut body = event("ADDED", "a", 1);
         body.push('\n');
         body.push_str(&format!("<html>{}</html>\n", "z".repeat(1000)));
@@ -341,12 +409,8 @@ mod tests {
         let err = events[1].as_ref().expect_err("garbage");
         let text = err.to_string();
         assert!(text.contains("as WatchEvent<ConfigMap>"), "{text}");
-        assert!(text.contains("\"<html>zzz"), "{text}");
-        assert!(text.contains("(and 813 more bytes)"), "{text}");
-        assert!(
-            !text.contains(&"z".repeat(300)),
-            "the whole line is not repeated"
-        );
+        assert!(text.contains("line 1 column 1"), "{text}");
+        assert!(!text.contains("zzz"), "the line is not quoted: {text}");
     }
 
     #[test]
@@ -357,7 +421,9 @@ mod tests {
         let summary = summarize(events);
         assert_eq!(summary[..4], EXPECTED[..4]);
         assert!(
-            summary[4].starts_with("Err the watch stream ended in the middle of an event"),
+            summary[4].starts_with(
+                "Err reading the watch stream failed: the watch stream ended in the middle of an event"
+            ),
             "{}",
             summary[4]
         );
@@ -379,17 +445,62 @@ mod tests {
     fn transport_errors_end_the_stream() {
         let mut first = event("ADDED", "a", 1).into_bytes();
         first.push(b'\n');
-        let body = stream::iter(vec![
-            Ok(Bytes::from(first)),
-            Err(Error::WatchTruncated {
-                len: 0,
-                line_start: LineStart::new(b""),
-            }),
-            Ok(Bytes::from_static(b"never read\n")),
+        let frames = stream::iter(vec![
+            Ok(Frame::data(Bytes::from(first))),
+            Err(Box::new(TransportError::Broken {
+                server: "https://k".into(),
+                method: http::Method::GET,
+                path: "/api/v1/configmaps".into(),
+                source: "connection reset".into(),
+            }) as BoxError),
+            Ok(Frame::data(Bytes::from_static(b"never read\n"))),
         ]);
-        let events = block_on(EventStream::<_, ConfigMap>::new(body).collect::<Vec<_>>());
+        let events = block_on(EventStream::<ConfigMap>::new(body_of(frames)).collect::<Vec<_>>());
         assert_eq!(events.len(), 2);
-        assert!(events[1].is_err());
+        let err = events[1].as_ref().expect_err("broken");
+        assert!(matches!(err, Error::ReadEvents(_)), "{err:?}");
+        assert!(
+            matches!(err.transport(), Some(TransportError::Broken { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_line_without_end_is_refused_at_the_limit() {
+        let chunk = Bytes::from(vec![b'x'; 1 << 20]);
+        let frames =
+            stream::iter(std::iter::repeat_n(chunk, 80).map(|c| Ok::<_, BoxError>(Frame::data(c))));
+        let events = block_on(EventStream::<ConfigMap>::new(body_of(frames)).collect::<Vec<_>>());
+        assert_eq!(events.len(), 1);
+        assert!(
+            matches!(events[0], Err(Error::LinesCodecMaxLineLengthExceeded)),
+            "{:?}",
+            events[0]
+        );
+        assert!(
+            events[0]
+                .as_ref()
+                .expect_err("too long")
+                .to_string()
+                .contains("64 MiB")
+        );
+    }
+
+    #[test]
+    fn a_bare_status_line_is_an_api_error() {
+        let line = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old","reason":"Expired","code":410}"#;
+        let err = decode_event::<ConfigMap>(line).expect_err("not an event");
+        assert!(err.status().is_some_and(|s| s.code == 410), "{err:?}");
+    }
+
+    #[test]
+    fn decode_errors_do_not_quote_the_event() {
+        let line = br#"{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"password":42}}}"#;
+        let err = decode_event::<ConfigMap>(line).expect_err("not a string");
+        let text = err.to_string();
+        assert!(text.contains("WatchEvent<ConfigMap>"), "{text}");
+        assert!(!text.contains("42"), "{text}");
+        assert!(matches!(err, Error::SerdeError(_)));
     }
 
     #[test]

@@ -29,6 +29,12 @@ impl Kubeconfig {
         read_with(std::env::var_os(KUBECONFIG), std::env::home_dir())
     }
 
+    /// Reads the files listed in the `KUBECONFIG` environment variable, merged in
+    /// order; `None` when the variable is unset or lists no file.
+    pub fn from_env() -> Result<Option<Kubeconfig>, KubeconfigError> {
+        from_env_with(std::env::var_os(KUBECONFIG))
+    }
+
     /// Reads one kubeconfig file. Several YAML documents in it are merged; relative
     /// paths in it are made absolute against the file's directory.
     pub fn read_from<P: AsRef<Path>>(path: P) -> Result<Kubeconfig, KubeconfigError> {
@@ -141,19 +147,28 @@ pub(crate) fn read_with(
     kubeconfig_env: Option<OsString>,
     home: Option<PathBuf>,
 ) -> Result<Kubeconfig, KubeconfigError> {
-    if let Some(list) = kubeconfig_env {
-        let mut paths: Vec<PathBuf> = Vec::new();
-        for path in std::env::split_paths(&list) {
-            if !path.as_os_str().is_empty() && !paths.contains(&path) {
-                paths.push(path);
-            }
-        }
-        if !paths.is_empty() {
-            return read_merged(&paths);
-        }
+    if let Some(config) = from_env_with(kubeconfig_env)? {
+        return Ok(config);
     }
     let home = home.ok_or(KubeconfigError::FindPath)?;
     Kubeconfig::read_from(home.join(".kube").join("config"))
+}
+
+/// The files a `KUBECONFIG` value lists, merged; `None` when it lists none.
+fn from_env_with(kubeconfig_env: Option<OsString>) -> Result<Option<Kubeconfig>, KubeconfigError> {
+    let Some(list) = kubeconfig_env else {
+        return Ok(None);
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for path in std::env::split_paths(&list) {
+        if !path.as_os_str().is_empty() && !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    read_merged(&paths).map(Some)
 }
 
 /// Reads and merges the files in order, skipping those that do not exist.

@@ -376,6 +376,17 @@ impl Config {
     }
 }
 
+impl TryFrom<Kubeconfig> for Config {
+    type Error = KubeconfigError;
+
+    /// The configuration of the current context of `kubeconfig`.
+    fn try_from(kubeconfig: Kubeconfig) -> Result<Self, KubeconfigError> {
+        Self::from_loader(ConfigLoader::load(
+            kubeconfig,
+            &KubeConfigOptions::default(),
+        )?)
+    }
+}
 #[cfg(test)]
 mod tests {
     use base64::Engine;

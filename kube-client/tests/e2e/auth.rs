@@ -463,7 +463,13 @@ async fn a_wrong_certificate_authority_fails_naming_the_server() {
         .apiserver_version()
         .await
         .expect_err("untrusted server");
-    assert!(matches!(err, kube_client::Error::Tls { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err.transport(),
+            Some(kube_client::error::TransportError::Tls { .. })
+        ),
+        "{err:?}"
+    );
     let text = err.to_string();
     assert!(text.contains(server.trim_end_matches('/')), "{text}");
     assert!(text.contains("certificate"), "{text}");
@@ -495,7 +501,13 @@ async fn tls_server_name_is_checked_instead_of_the_url_host() {
         .apiserver_version()
         .await
         .expect_err("the certificate does not name not-the-apiserver.example.com");
-    assert!(matches!(err, kube_client::Error::Tls { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err.transport(),
+            Some(kube_client::error::TransportError::Tls { .. })
+        ),
+        "{err:?}"
+    );
     assert!(
         err.to_string().contains(server.trim_end_matches('/')),
         "{err}"
@@ -622,7 +634,13 @@ async fn a_rotated_certificate_authority_file_is_picked_up() {
         .apiserver_version()
         .await
         .expect_err("the file names the wrong authority");
-    assert!(matches!(err, kube_client::Error::Tls { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err.transport(),
+            Some(kube_client::error::TransportError::Tls { .. })
+        ),
+        "{err:?}"
+    );
 
     // Replace the file the way the kubelet does: write beside, then rename.
     let staged = dir.path().join("ca.crt.new");
@@ -637,7 +655,13 @@ async fn a_rotated_certificate_authority_file_is_picked_up() {
                 break;
             }
             Err(err) if std::time::Instant::now() < deadline => {
-                assert!(matches!(err, kube_client::Error::Tls { .. }), "{err:?}");
+                assert!(
+                    matches!(
+                        err.transport(),
+                        Some(kube_client::error::TransportError::Tls { .. })
+                    ),
+                    "{err:?}"
+                );
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }
             Err(err) => panic!("the rotated authority was never trusted: {err}"),

@@ -5,8 +5,9 @@
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube_client::{
-    Api, Error,
+    Api,
     api::{ListParams, PostParams, WatchParams},
+    error::TransportError,
 };
 use kube_test::TestEnv;
 
@@ -66,7 +67,10 @@ async fn a_stopped_apiserver_is_a_connect_error_naming_it_and_the_client_reconne
         .create(&PostParams::default(), &config_map("refused"))
         .await
         .expect_err("nothing listens");
-    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Connect { .. })),
+        "{err:?}"
+    );
     assert!(err.to_string().contains(env.server_url()), "{err}");
 
     env.resume().await.expect("resume");

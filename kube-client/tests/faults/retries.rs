@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube_client::{
-    Error,
     api::{ListParams, PostParams, WatchEvent, WatchParams},
+    error::TransportError,
 };
 use kube_test::faults::{Fault, FaultRule, Match, Verb};
 
@@ -156,7 +156,10 @@ async fn a_create_whose_answer_was_lost_is_not_replayed() {
         .create(&PostParams::default(), &config_map("made"))
         .await
         .expect_err("the connection closed without an answer");
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Broken { .. })),
+        "{err:?}"
+    );
     assert_eq!(seen(&proxy, Verb::Create).len(), 1);
     assert!(
         direct(&ns)

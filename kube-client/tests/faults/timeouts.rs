@@ -7,7 +7,7 @@ use futures::StreamExt;
 use kube_client::{
     Client, Error,
     api::{PostParams, WatchEvent, WatchParams},
-    error::TimeoutLimit,
+    error::{TimeoutLimit, TransportError},
 };
 use kube_test::faults::{Fault, FaultProxy, FaultRule, Match, Verb};
 
@@ -30,8 +30,8 @@ async fn a_get_without_an_answer_fails_after_the_read_timeout() {
         .get("a")
         .await
         .expect_err("never answered");
-    match &err {
-        Error::Timeout { after, limit, .. } => {
+    match err.transport() {
+        Some(TransportError::Timeout { after, limit, .. }) => {
             assert_eq!(*after, Duration::from_secs(1));
             assert_eq!(*limit, TimeoutLimit::ReadTimeout);
         }
@@ -52,8 +52,8 @@ async fn a_create_without_an_answer_fails_once_after_read_and_write_timeouts() {
         .create(&PostParams::default(), &config_map("x"))
         .await
         .expect_err("never answered");
-    match &err {
-        Error::Timeout { after, limit, .. } => {
+    match err.transport() {
+        Some(TransportError::Timeout { after, limit, .. }) => {
             assert_eq!(*after, Duration::from_secs(2));
             assert_eq!(*limit, TimeoutLimit::ReadAndWriteTimeout);
         }
@@ -74,11 +74,11 @@ async fn a_body_that_stops_mid_way_fails_after_the_read_timeout() {
         .expect_err("the body never ends");
     assert!(
         matches!(
-            err,
-            Error::Timeout {
+            err.transport(),
+            Some(TransportError::Timeout {
                 limit: TimeoutLimit::ReadTimeout,
                 ..
-            }
+            })
         ),
         "{err:?}"
     );
@@ -105,8 +105,9 @@ async fn a_silent_watch_is_taken_for_a_dead_connection() {
         .await
         .expect("an error")
         .expect_err("the connection is taken for dead");
-    match &err {
-        Error::Timeout { after, limit, .. } => {
+    assert!(matches!(err, Error::ReadEvents(_)), "{err:?}");
+    match err.transport() {
+        Some(TransportError::Timeout { after, limit, .. }) => {
             assert_eq!(*after, Duration::from_secs(31));
             assert_eq!(*limit, TimeoutLimit::WatchIdle);
         }

@@ -1,7 +1,7 @@
 //! The apiserver's certificate is verified unless the configuration says
 //! otherwise.
 
-use kube_client::{Client, Config, Error};
+use kube_client::{Client, Config, error::TransportError};
 
 use crate::{capture, env};
 
@@ -18,6 +18,9 @@ async fn certificates_are_verified_by_default() {
         .apiserver_version()
         .await
         .expect_err("an unknown issuer is refused");
-    assert!(matches!(err, Error::Tls { .. }), "{err:?}");
+    assert!(
+        matches!(err.transport(), Some(TransportError::Tls { .. })),
+        "{err:?}"
+    );
     assert!(err.to_string().contains(server), "{err}");
 }

@@ -442,11 +442,13 @@ async fn a_reconcile_waiting_on_a_silent_apiserver_fails_and_is_retried() {
         .expect("the controller is not stuck on the silent request");
 
     match &results[0] {
-        Err(kube_runtime::controller::Error::ReconcilerFailed(
-            kube_client::Error::Timeout { limit, .. },
-            object,
-        )) => {
-            assert_eq!(*limit, kube_client::error::TimeoutLimit::ReadTimeout);
+        Err(kube_runtime::controller::Error::ReconcilerFailed(error, object)) => {
+            match error.transport() {
+                Some(kube_client::error::TransportError::Timeout { limit, .. }) => {
+                    assert_eq!(*limit, kube_client::error::TimeoutLimit::ReadTimeout);
+                }
+                other => panic!("expected a read timeout, got {other:?} from {error:?}"),
+            }
             assert_eq!(object.name, "slow");
         }
         other => panic!("expected the first reconcile to time out, got {other:?}"),

@@ -82,10 +82,7 @@ async fn reconcile(
         return Ok(Action::await_change());
     };
     child.metadata.managed_fields = None;
-    let mut apply = serde_json::to_value(&child).map_err(|source| kube_client::Error::Decode {
-        expected: "ConfigMap".into(),
-        source,
-    })?;
+    let mut apply = serde_json::to_value(&child).map_err(kube_client::Error::SerdeError)?;
     apply["apiVersion"] = "v1".into();
     apply["kind"] = "ConfigMap".into();
     ctx.children

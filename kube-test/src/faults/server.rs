@@ -156,7 +156,9 @@ async fn handle(
         Fault::PassThrough | Fault::CloseAfterForwarding => None,
     };
 
-    let forwarded = match forward(&upstream, &parts, body).await {
+    // Events can only be counted in a body the apiserver did not compress.
+    let uncompressed = matches!(limit_and_ending, Some((Limit::Lines(_), _)));
+    let forwarded = match forward(&upstream, &parts, body, uncompressed).await {
         Ok(response) => response,
         Err(error) => {
             let error = error.without_url();
@@ -207,17 +209,21 @@ async fn handle(
 }
 
 /// Sends the request to the apiserver and returns its response once the
-/// headers arrived.
+/// headers arrived; `uncompressed` asks the apiserver not to compress it.
 async fn forward(
     upstream: &Upstream,
     parts: &http::request::Parts,
     body: Bytes,
+    uncompressed: bool,
 ) -> Result<reqwest::Response, reqwest::Error> {
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let mut headers = parts.headers.clone();
     strip_hop_by_hop(&mut headers);
     headers.remove(header::HOST);
     headers.remove(header::CONTENT_LENGTH);
+    if uncompressed {
+        headers.remove(header::ACCEPT_ENCODING);
+    }
     upstream
         .http
         .request(

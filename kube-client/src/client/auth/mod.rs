@@ -176,10 +176,10 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// The exec plugin gave a client certificate, which needs TLS (the
-    /// `rustls-tls` feature).
+    /// The exec plugin gave a client certificate, which only the default
+    /// stack (with the `rustls-tls` feature) can present.
     #[error(
-        "the exec plugin {command} gave a client certificate, which needs kube-client's rustls-tls feature"
+        "the exec plugin {command} gave a client certificate, which only a client made by Client::try_from with kube-client's rustls-tls feature can present (a stack built from ConfigExt pieces cannot change its certificate)"
     )]
     ExecCertificateUnsupported {
         /// The plugin's command.
@@ -220,7 +220,6 @@ pub enum Error {
 #[derive(Debug)]
 pub(crate) struct Credentials {
     source: Source,
-    impersonation: Vec<(HeaderName, HeaderValue)>,
 }
 
 #[derive(Debug)]
@@ -286,10 +285,12 @@ impl Credentials {
         } else {
             Source::None
         };
-        Ok(Self {
-            source,
-            impersonation: impersonation_headers(config)?,
-        })
+        Ok(Self { source })
+    }
+
+    /// Whether requests get an `Authorization` header at all.
+    pub(crate) fn is_some(&self) -> bool {
+        !matches!(self.source, Source::None)
     }
 
     /// The `Authorization` header for the next request, if any; may run an exec
@@ -310,20 +311,25 @@ impl Credentials {
     }
 
     /// Forgets what the server just refused: token files are read again, exec
-    /// plugins run again.
-    pub(crate) fn invalidate(&self) {
+    /// plugins run again. Returns whether the next request may carry different
+    /// credentials (a fixed token will not change).
+    pub(crate) fn invalidate(&self) -> bool {
         match &self.source {
-            Source::None | Source::Fixed(_) => {}
-            Source::TokenFile(file) => file.invalidate(),
-            Source::Exec(plugin) => plugin.invalidate(),
+            Source::None | Source::Fixed(_) => false,
+            Source::TokenFile(file) => {
+                file.invalidate();
+                true
+            }
+            Source::Exec(plugin) => {
+                plugin.invalidate();
+                true
+            }
             #[cfg(feature = "oidc")]
-            Source::Oidc(provider) => provider.invalidate(),
+            Source::Oidc(provider) => {
+                provider.invalidate();
+                true
+            }
         }
-    }
-
-    /// The `Impersonate-*` headers to add to every request.
-    pub(crate) fn impersonation_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
-        self.impersonation.clone()
     }
 }
 
@@ -361,7 +367,9 @@ fn basic(username: &str, password: &str) -> Result<HeaderValue, Error> {
 
 /// The `Impersonate-User`, `-Uid`, `-Group` and `-Extra-*` headers of the user's
 /// `as`, `as-uid`, `as-groups` and `as-user-extra`.
-fn impersonation_headers(config: &Config) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
+pub(crate) fn impersonation_headers(
+    config: &Config,
+) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
     let auth = &config.auth_info;
     let value = |text: &str, field: &'static str| {
         HeaderValue::try_from(text).map_err(|_| Error::InvalidImpersonation { field })
@@ -490,7 +498,7 @@ mod tests {
         let header = creds.authorization().await.expect("ok").expect("a header");
         assert_eq!(header, "Bearer from-file");
         std::fs::write(&path, "rotated").expect("write");
-        creds.invalidate();
+        assert!(creds.invalidate(), "a token file can be read again");
         let header = creds.authorization().await.expect("ok").expect("a header");
         assert_eq!(header, "Bearer rotated");
     }
@@ -518,7 +526,8 @@ mod tests {
     async fn no_credentials_means_no_header() {
         let creds = credentials(&config()).expect("valid");
         assert_eq!(creds.authorization().await.expect("ok"), None);
-        assert!(creds.impersonation_headers().is_empty());
+        assert!(!creds.is_some());
+        assert!(impersonation_headers(&config()).expect("valid").is_empty());
     }
 
     #[test]
@@ -547,7 +556,7 @@ mod tests {
                 vec!["blue".to_string()],
             ),
         ]));
-        let headers = credentials(&config).expect("valid").impersonation_headers();
+        let headers = impersonation_headers(&config).expect("valid");
         let pairs: Vec<(String, String)> = headers
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_str().expect("ascii").to_string()))

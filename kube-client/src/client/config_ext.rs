@@ -1,0 +1,180 @@
+//! [`ConfigExt`]: the pieces of the default stack, for building your own.
+
+use std::sync::Arc;
+
+use super::{
+    auth::{self, Credentials},
+    middleware::{AuthLayer, BaseUriLayer, ExtraHeadersLayer},
+};
+use crate::{Config, Error, Result};
+
+/// The pieces of a [`Client`](crate::Client)'s service stack, made from a
+/// [`Config`], for building a stack of your own over another HTTP client.
+///
+/// A minimal stack over hyper-util's client:
+///
+/// ```no_run
+/// use kube_client::{Client, Config, client::ConfigExt};
+/// use tower::{BoxError, ServiceBuilder};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = Config::infer().await?;
+/// let https = config.rustls_https_connector()?;
+/// let service = ServiceBuilder::new()
+///     .layer(config.base_uri_layer())
+///     .option_layer(config.auth_layer()?)
+///     .map_err(BoxError::from)
+///     .service(
+///         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+///             .build(https),
+///     );
+/// let client = Client::new(service, config.default_namespace);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Such a stack has only the pieces put into it: no retries, time limits or
+/// extra headers unless added. This trait is sealed.
+pub trait ConfigExt: private::Sealed {
+    /// Sends requests to the cluster URL (with its path prefix).
+    fn base_uri_layer(&self) -> BaseUriLayer;
+
+    /// Adds the `Authorization` header of the configured user, if it has
+    /// credentials other than a client certificate (which TLS presents).
+    ///
+    /// Exec plugins that hand out client certificates need the default stack,
+    /// which can change the certificate its connections present.
+    fn auth_layer(&self) -> Result<Option<AuthLayer>>;
+
+    /// Adds the configured extra headers and the impersonation headers.
+    fn extra_headers_layer(&self) -> Result<ExtraHeadersLayer>;
+
+    /// The rustls configuration of the cluster: its certificate authority (or
+    /// the system's roots), `insecure-skip-tls-verify`, `tls-server-name` and
+    /// the client certificate. It names no ALPN protocols: the HTTP client it
+    /// is given to offers the versions it speaks.
+    #[cfg(feature = "rustls-tls")]
+    fn rustls_client_config(&self) -> Result<rustls::ClientConfig>;
+
+    /// A hyper connector speaking TLS with [`rustls_client_config`](Self::rustls_client_config),
+    /// over TCP.
+    #[cfg(feature = "rustls-tls")]
+    fn rustls_https_connector(
+        &self,
+    ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
+
+    /// A hyper connector speaking TLS with [`rustls_client_config`](Self::rustls_client_config)
+    /// over the connections `connector` opens.
+    #[cfg(feature = "rustls-tls")]
+    fn rustls_https_connector_with_connector<H>(
+        &self,
+        connector: H,
+    ) -> Result<hyper_rustls::HttpsConnector<H>>;
+
+    /// The same connector as [`rustls_https_connector`](Self::rustls_https_connector):
+    /// this crate's TLS is always rustls, and `openssl-tls` is accepted so that
+    /// kube-rs code builds. Nothing here links OpenSSL.
+    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    fn openssl_https_connector(
+        &self,
+    ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
+
+    /// The same connector as [`rustls_https_connector_with_connector`](Self::rustls_https_connector_with_connector):
+    /// this crate's TLS is always rustls, and `openssl-tls` is accepted so that
+    /// kube-rs code builds. Nothing here links OpenSSL.
+    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    fn openssl_https_connector_with_connector<H>(
+        &self,
+        connector: H,
+    ) -> Result<hyper_rustls::HttpsConnector<H>>;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::Config {}
+}
+
+impl ConfigExt for Config {
+    fn base_uri_layer(&self) -> BaseUriLayer {
+        BaseUriLayer::new(self.cluster_url.clone())
+    }
+
+    fn auth_layer(&self) -> Result<Option<AuthLayer>> {
+        let credentials = Credentials::new(
+            self,
+            #[cfg(feature = "rustls-tls")]
+            None,
+        )
+        .map_err(Error::Auth)?;
+        Ok(credentials
+            .is_some()
+            .then(|| AuthLayer::new(Arc::new(credentials))))
+    }
+
+    fn extra_headers_layer(&self) -> Result<ExtraHeadersLayer> {
+        let mut headers = self.headers.clone();
+        headers.extend(auth::impersonation_headers(self).map_err(Error::Auth)?);
+        Ok(ExtraHeadersLayer::new(headers))
+    }
+
+    #[cfg(feature = "rustls-tls")]
+    fn rustls_client_config(&self) -> Result<rustls::ClientConfig> {
+        let identity = super::tls::ClientIdentity::from_config(self).map_err(Error::RustlsTls)?;
+        let mut tls = super::tls::rustls_client_config(self, identity).map_err(Error::RustlsTls)?;
+        tls.alpn_protocols.clear();
+        Ok(tls)
+    }
+
+    #[cfg(feature = "rustls-tls")]
+    fn rustls_https_connector(
+        &self,
+    ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>
+    {
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        // The connector's TLS decides the scheme; plain TCP must not refuse https.
+        http.enforce_http(false);
+        if let Some(timeout) = self.connect_timeout {
+            http.set_connect_timeout(Some(timeout));
+        }
+        self.rustls_https_connector_with_connector(http)
+    }
+
+    #[cfg(feature = "rustls-tls")]
+    fn rustls_https_connector_with_connector<H>(
+        &self,
+        connector: H,
+    ) -> Result<hyper_rustls::HttpsConnector<H>> {
+        // The connector offers HTTP/1.1 by ALPN itself (it refuses a
+        // configuration that names protocols already).
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(self.rustls_client_config()?)
+            .https_or_http();
+        // tls-server-name is sent as SNI too, as client-go does.
+        let builder = match &self.tls_server_name {
+            Some(name) => {
+                let name = rustls::pki_types::ServerName::try_from(name.clone()).map_err(|_| {
+                    Error::RustlsTls(super::tls::Error::InvalidServerName { name: name.clone() })
+                })?;
+                builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
+            }
+            None => builder,
+        };
+        Ok(builder.enable_http1().wrap_connector(connector))
+    }
+
+    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    fn openssl_https_connector(
+        &self,
+    ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>
+    {
+        self.rustls_https_connector()
+    }
+
+    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    fn openssl_https_connector_with_connector<H>(
+        &self,
+        connector: H,
+    ) -> Result<hyper_rustls::HttpsConnector<H>> {
+        self.rustls_https_connector_with_connector(connector)
+    }
+}

@@ -1,0 +1,328 @@
+//! Time limits: on the wait for a response, and on the silence within its body.
+//!
+//! A response's headers must arrive within the read timeout (read plus write
+//! timeout when the request carries a body to send). Then each piece of the
+//! body must follow the previous one within a limit that depends on how the
+//! body is read: the read timeout for bodies read whole, the watch's
+//! `timeoutSeconds` plus a margin for watches (a watch that outlives its own
+//! server-side timeout is on a dead connection), and none for streams the
+//! caller follows for as long as it likes, such as logs.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll, ready},
+    time::Duration,
+};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::{Request, Response};
+use http_body::Frame;
+use tokio::time::{Instant, Sleep};
+use tower::{Layer, Service};
+
+use super::BodyUse;
+use crate::{
+    client::Body,
+    error::{BoxError, TimeoutLimit, TransportError},
+};
+
+/// How much longer than the server's own `timeoutSeconds` a watch may stay silent
+/// before the client takes the connection for dead.
+const WATCH_IDLE_MARGIN: Duration = Duration::from_secs(30);
+
+/// The longest a watch without `timeoutSeconds` lasts: the apiserver ends it
+/// after a random time between one and two `--min-request-timeout`s (30 minutes
+/// by default).
+const SERVER_DEFAULT_WATCH_TIMEOUT_MAX: Duration = Duration::from_secs(3600);
+
+/// The limits of one client.
+#[derive(Debug, Clone)]
+pub(crate) struct TimeoutLayer {
+    limits: Arc<Limits>,
+}
+
+#[derive(Debug)]
+struct Limits {
+    /// The cluster URL, for messages.
+    server: String,
+    read: Option<Duration>,
+    /// Sending a body and waiting for the answer.
+    read_and_write: Option<Duration>,
+}
+
+impl TimeoutLayer {
+    pub(crate) fn new(server: String, read: Option<Duration>, write: Option<Duration>) -> Self {
+        let read_and_write = match (read, write) {
+            (Some(read), Some(write)) => Some(read.saturating_add(write)),
+            (read, write) => read.or(write),
+        };
+        Self {
+            limits: Arc::new(Limits {
+                server,
+                read,
+                read_and_write,
+            }),
+        }
+    }
+}
+
+impl<S> Layer<S> for TimeoutLayer {
+    type Service = Timeout<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Timeout {
+            inner,
+            limits: self.limits.clone(),
+        }
+    }
+}
+
+/// The service of [`TimeoutLayer`].
+#[derive(Debug, Clone)]
+pub(crate) struct Timeout<S> {
+    inner: S,
+    limits: Arc<Limits>,
+}
+
+impl<S> Service<Request<Body>> for Timeout<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let limits = self.limits.clone();
+        let sends_body = request.body().as_bytes().is_none_or(|b| !b.is_empty());
+        let (header_limit, header_limit_name) = if sends_body {
+            (limits.read_and_write, TimeoutLimit::ReadAndWriteTimeout)
+        } else {
+            (limits.read, TimeoutLimit::ReadTimeout)
+        };
+        let body_limit = match request.extensions().get::<BodyUse>() {
+            Some(BodyUse::Whole) => limits.read.map(|l| (l, TimeoutLimit::ReadTimeout)),
+            Some(BodyUse::Stream(limit)) => *limit,
+            None if is_watch(request.uri()) => {
+                Some((watch_idle_limit(request.uri()), TimeoutLimit::WatchIdle))
+            }
+            None => limits.read.map(|l| (l, TimeoutLimit::ReadTimeout)),
+        };
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let sent = self.inner.call(request);
+        Box::pin(async move {
+            let timed_out = |after, limit| TransportError::Timeout {
+                server: limits.server.clone(),
+                method: method.clone(),
+                path: path.clone(),
+                after,
+                limit,
+            };
+            let response = match header_limit {
+                Some(limit) => tokio::time::timeout(limit, sent)
+                    .await
+                    .map_err(|_| BoxError::from(timed_out(limit, header_limit_name)))??,
+                None => sent.await?,
+            };
+            let Some((limit, name)) = body_limit else {
+                return Ok(response);
+            };
+            let timeout = timed_out(limit, name);
+            Ok(response.map(|body| Body::wrap(IdleBody::new(body, limit, timeout))))
+        })
+    }
+}
+
+/// Whether a request is a watch (`?watch=true` or `watch=1`).
+fn is_watch(uri: &http::Uri) -> bool {
+    query_value(uri, "watch").is_some_and(|v| v == "true" || v == "1")
+}
+
+/// How long a watch may stay silent before the connection is taken for dead:
+/// the `timeoutSeconds` it asks the server for (or else the longest timeout the
+/// apiserver picks by default), plus a margin.
+pub(crate) fn watch_idle_limit(uri: &http::Uri) -> Duration {
+    query_value(uri, "timeoutSeconds")
+        .and_then(|value| value.parse::<u64>().ok())
+        .map_or(SERVER_DEFAULT_WATCH_TIMEOUT_MAX, Duration::from_secs)
+        .saturating_add(WATCH_IDLE_MARGIN)
+}
+
+fn query_value(uri: &http::Uri, key: &str) -> Option<String> {
+    let query = uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// A body that fails with a timeout when no frame arrives for `limit`, so that
+/// a connection that died without closing cannot stall a reader forever.
+struct IdleBody {
+    inner: Option<Body>,
+    limit: Duration,
+    sleep: Pin<Box<Sleep>>,
+    /// The error to report, made once when the request was sent.
+    timeout: Option<TransportError>,
+}
+
+impl IdleBody {
+    fn new(inner: Body, limit: Duration, timeout: TransportError) -> Self {
+        Self {
+            inner: Some(inner),
+            limit,
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            timeout: Some(timeout),
+        }
+    }
+}
+
+impl http_body::Body for IdleBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match inner.poll_raw_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                this.sleep.as_mut().reset(Instant::now() + this.limit);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(other) => {
+                this.inner = None;
+                Poll::Ready(other)
+            }
+            Poll::Pending => {
+                ready!(this.sleep.as_mut().poll(cx));
+                this.inner = None;
+                let Some(timeout) = this.timeout.take() else {
+                    return Poll::Ready(None);
+                };
+                if let TransportError::Timeout { path, .. } = &timeout {
+                    tracing::warn!(%path, "no data on the response for {:?}; closing it as dead", this.limit);
+                }
+                Poll::Ready(Some(Err(Box::new(timeout))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_none_or(http_body::Body::is_end_stream)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+    use http_body_util::{BodyExt, StreamBody};
+
+    fn timeout() -> TransportError {
+        TransportError::Timeout {
+            server: "https://127.0.0.1:6443".into(),
+            method: http::Method::GET,
+            path: "/api/v1/pods".into(),
+            after: Duration::from_secs(40),
+            limit: TimeoutLimit::WatchIdle,
+        }
+    }
+
+    fn frames<S>(stream: S) -> Body
+    where
+        S: futures::Stream<Item = Result<Frame<Bytes>, BoxError>> + Send + 'static,
+    {
+        Body::wrap(StreamBody::new(stream))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_body_times_out_after_the_idle_limit() {
+        let chunks = futures::stream::iter([Ok(Frame::data(Bytes::from_static(b"a")))])
+            .chain(futures::stream::pending());
+        let mut body = IdleBody::new(frames(chunks), Duration::from_secs(40), timeout());
+        let started = Instant::now();
+        assert!(body.frame().await.expect("a frame").is_ok());
+        let err = body.frame().await.expect("an error").expect_err("silent");
+        match err.downcast_ref::<TransportError>() {
+            Some(TransportError::Timeout { after, path, .. }) => {
+                assert_eq!(*after, Duration::from_secs(40));
+                assert_eq!(path, "/api/v1/pods");
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert_eq!(started.elapsed(), Duration::from_secs(40));
+        assert!(
+            body.frame().await.is_none(),
+            "the body ends after the timeout"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn data_resets_the_idle_limit() {
+        let chunks = futures::stream::unfold(0u32, |n| async move {
+            (n < 5).then_some(n)?;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Some((Ok(Frame::data(Bytes::from_static(b"x"))), n + 1))
+        });
+        let body = IdleBody::new(frames(chunks), Duration::from_secs(40), timeout());
+        let collected = body.collect().await.expect("150 s in total, 30 s apart");
+        assert_eq!(collected.to_bytes(), "xxxxx");
+    }
+
+    #[test]
+    fn watch_timeouts_come_from_the_query() {
+        let uri: http::Uri = "/api/v1/pods?watch=true&timeoutSeconds=290&resourceVersion=5"
+            .parse()
+            .expect("uri");
+        assert!(is_watch(&uri));
+        assert_eq!(watch_idle_limit(&uri), Duration::from_secs(320));
+        let uri: http::Uri = "/api/v1/pods?watch=1".parse().expect("uri");
+        assert!(is_watch(&uri));
+        assert_eq!(
+            watch_idle_limit(&uri),
+            Duration::from_secs(3630),
+            "without timeoutSeconds the apiserver's longest default applies"
+        );
+        let uri: http::Uri = "/api/v1/pods?limit=5".parse().expect("uri");
+        assert!(!is_watch(&uri));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_response_that_never_comes_fails_after_the_read_timeout() {
+        use tower::ServiceExt;
+        let layer = TimeoutLayer::new("https://k".into(), Some(Duration::from_secs(5)), None);
+        let service = layer.layer(tower::service_fn(|_: Request<Body>| async {
+            futures::future::pending::<Result<Response<Body>, BoxError>>().await
+        }));
+        let err = service
+            .oneshot(
+                Request::get("/version")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect_err("never answered");
+        let err = err
+            .downcast_ref::<TransportError>()
+            .expect("a transport error");
+        assert!(
+            matches!(err, TransportError::Timeout { after, limit: TimeoutLimit::ReadTimeout, .. } if *after == Duration::from_secs(5)),
+            "{err:?}"
+        );
+    }
+}
