@@ -85,7 +85,9 @@ pub struct Config {
     /// How long to wait while sending a request.
     pub write_timeout: Option<Duration>,
     /// Skip verification of the server's certificate (`insecure-skip-tls-verify`).
-    /// Dangerous: anyone on the path can impersonate the apiserver.
+    /// Dangerous: anyone on the path can impersonate the apiserver. A client
+    /// refuses it together with [`root_cert`](Self::root_cert) or
+    /// [`root_cert_file`](Self::root_cert_file), as client-go does.
     pub accept_invalid_certs: bool,
     /// The credentials: the kubeconfig `user` entry (token, token file, client
     /// certificate, basic auth, exec plugin, impersonation).
@@ -281,6 +283,18 @@ impl Config {
                 source,
             })?;
 
+        let names_a_ca = [
+            &cluster.certificate_authority_data,
+            &cluster.certificate_authority,
+        ]
+        .iter()
+        .any(|field| field.as_deref().is_some_and(|v| !v.trim().is_empty()));
+        if cluster.insecure_skip_tls_verify == Some(true) && names_a_ca {
+            return Err(KubeconfigError::InsecureWithCertificateAuthority {
+                cluster: cluster_name,
+            });
+        }
+
         let ca_pem = data::base64_or_file(
             "certificate-authority",
             cluster.certificate_authority_data.as_deref(),
@@ -457,6 +471,37 @@ users:
         assert_eq!(config.default_namespace, "default");
         assert!(config.accept_invalid_certs);
         assert!(config.root_cert.is_none());
+    }
+
+    #[tokio::test]
+    async fn skipping_verification_with_a_certificate_authority_is_refused_naming_both() {
+        for ca in [
+            format!("certificate-authority-data: {}", ca_data()),
+            "certificate-authority: /etc/kubernetes/ca.pem".to_string(),
+        ] {
+            let yaml = format!(
+                "current-context: c\ncontexts:\n- name: c\n  context: {{cluster: k}}\nclusters:\n- name: k\n  cluster:\n    server: https://k\n    insecure-skip-tls-verify: true\n    {ca}\n"
+            );
+            let err = from_yaml(&yaml).await.expect_err("contradictory settings");
+            assert!(
+                matches!(
+                    err,
+                    KubeconfigError::InsecureWithCertificateAuthority { .. }
+                ),
+                "{err:?}"
+            );
+            let text = err.to_string();
+            assert!(text.contains("insecure-skip-tls-verify"), "{text}");
+            assert!(text.contains("certificate-authority"), "{text}");
+            assert!(text.contains("\"k\""), "{text}");
+        }
+        // Skipping verification alone, or an explicit `false` beside a CA, is fine.
+        let yaml = format!(
+            "current-context: c\ncontexts:\n- name: c\n  context: {{cluster: k}}\nclusters:\n- name: k\n  cluster:\n    server: https://k\n    insecure-skip-tls-verify: false\n    certificate-authority-data: {}\n",
+            ca_data()
+        );
+        let config = from_yaml(&yaml).await.expect("a CA that is used");
+        assert!(!config.accept_invalid_certs && config.root_cert.is_some());
     }
 
     #[tokio::test]
