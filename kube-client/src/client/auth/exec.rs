@@ -194,10 +194,17 @@ impl ExecPlugin {
             }
             _ => None,
         };
-        let certificate = match (&status.client_certificate_data, &status.client_key_data) {
-            (Some(cert), Some(key)) if !cert.is_empty() && !key.expose_secret().is_empty() => {
-                Some((cert, key))
-            }
+        // As in client-go, an empty field is an absent one.
+        let cert = status
+            .client_certificate_data
+            .as_ref()
+            .filter(|c| !c.is_empty());
+        let key = status
+            .client_key_data
+            .as_ref()
+            .filter(|k| !k.expose_secret().is_empty());
+        let certificate = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
             _ => {
                 return Err(Error::ExecIncompleteCertificate {
@@ -656,6 +663,48 @@ echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t"
             .await
             .expect_err("no credential");
         assert!(matches!(err, Error::ExecNoCredential { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn empty_certificate_and_key_fields_mean_absent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, fields) in [
+            (
+                "both",
+                r#""clientCertificateData": "", "clientKeyData": """#,
+            ),
+            ("certificate", r#""clientCertificateData": """#),
+            ("key", r#""clientKeyData": """#),
+        ] {
+            let command = script(
+                dir.path(),
+                name,
+                &format!(
+                    r#"echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t", {fields}}}}}'"#
+                ),
+            );
+            let header = plugin(&exec_config(&command, V1))
+                .authorization()
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(header, Some(HeaderValue::from_static("Bearer t")), "{name}");
+        }
+        // A certificate whose key is empty is still only half a pair.
+        let command = script(
+            dir.path(),
+            "half",
+            &format!(
+                r#"echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t", "clientCertificateData": "PEM", "clientKeyData": ""}}}}'"#
+            ),
+        );
+        let err = plugin(&exec_config(&command, V1))
+            .authorization()
+            .await
+            .expect_err("half a pair");
+        assert!(
+            matches!(err, Error::ExecIncompleteCertificate { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
