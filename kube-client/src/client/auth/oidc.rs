@@ -14,7 +14,10 @@
 //! that, in the form body. The new tokens are kept in memory; the kubeconfig
 //! file is not rewritten.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use base64::Engine;
 use http::HeaderValue;
@@ -140,8 +143,19 @@ const ISSUER_CA_FILE: &str = "idp-certificate-authority";
 const ISSUER_CA_DATA: &str = "idp-certificate-authority-data";
 
 /// An `oidc` auth-provider's tokens.
+///
+/// A refusal by the server is recorded without taking the tokens' lock,
+/// which a request reading the token (or a refresh) may hold: it must never
+/// be lost. It names the ID token in use when it was recorded, by its
+/// generation, so a refusal of the token an ongoing refresh is about to
+/// replace does not cause a second refresh.
 pub(crate) struct Oidc {
     tokens: tokio::sync::Mutex<Tokens>,
+    /// Which ID token is in use: 1 for the configured one, one more after
+    /// each refresh.
+    generation: AtomicU64,
+    /// The generation of the last ID token the server refused (0: none).
+    refused: AtomicU64,
     refresher: Result<Refresher, RefreshInitError>,
 }
 
@@ -156,8 +170,6 @@ impl std::fmt::Debug for Oidc {
 struct Tokens {
     id_token: Option<SecretString>,
     refresh_token: Option<SecretString>,
-    /// Set after the server refused the token: refresh before the next use.
-    refused: bool,
 }
 
 /// What refreshing needs.
@@ -182,8 +194,9 @@ impl Oidc {
             tokens: tokio::sync::Mutex::new(Tokens {
                 id_token,
                 refresh_token,
-                refused: false,
             }),
+            generation: AtomicU64::new(1),
+            refused: AtomicU64::new(0),
             refresher,
         })
     }
@@ -192,8 +205,10 @@ impl Oidc {
     /// expired (or was refused).
     pub(crate) async fn authorization(&self) -> Result<HeaderValue, Error> {
         let mut tokens = self.tokens.lock().await;
+        let refused =
+            self.refused.load(Ordering::Acquire) >= self.generation.load(Ordering::Acquire);
         let usable = match &tokens.id_token {
-            Some(token) if !tokens.refused => {
+            Some(token) if !refused => {
                 match expires_soon(token.expose_secret(), jiff::Timestamp::now()) {
                     Ok(soon) => !soon,
                     // A token whose expiry cannot be read is replaced when it
@@ -223,7 +238,8 @@ impl Oidc {
             if let Some(rotated) = fresh.refresh_token {
                 tokens.refresh_token = Some(rotated);
             }
-            tokens.refused = false;
+            // Still under the lock: no request has the new token yet.
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
         let token = tokens.id_token.as_ref().ok_or(Error::IdTokenMissing)?;
         let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
@@ -232,13 +248,14 @@ impl Oidc {
         Ok(value)
     }
 
-    /// Forgets the token the server refused, if it can be refreshed.
+    /// Records that the server refused the token in use, if it can be
+    /// refreshed: the next request waits for a refresh (or for the one under
+    /// way, when that replaces the refused token).
     pub(crate) fn invalidate(&self) {
-        if self.refresher.is_ok()
-            && let Ok(mut tokens) = self.tokens.try_lock()
-            && tokens.refresh_token.is_some()
-        {
-            tokens.refused = true;
+        // A refresher exists only beside a refresh token.
+        if self.refresher.is_ok() {
+            let in_use = self.generation.load(Ordering::Acquire);
+            self.refused.fetch_max(in_use, Ordering::AcqRel);
         }
     }
 }
