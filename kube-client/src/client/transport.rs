@@ -117,6 +117,7 @@ fn to_reqwest(request: Request<Body>, server: &str) -> Result<reqwest::Request, 
         .headers
         .entry(header::ACCEPT)
         .or_insert(HeaderValue::from_static("application/json, */*"));
+    userinfo_to_basic_auth(&mut parts);
     let body = match body.into_bytes() {
         Ok(bytes) if bytes.is_empty() => reqwest::Body::default(),
         Ok(bytes) => reqwest::Body::from(bytes),
@@ -133,6 +134,57 @@ fn to_reqwest(request: Request<Body>, server: &str) -> Result<reqwest::Request, 
             reason: e.without_url().to_string(),
         })
     })
+}
+
+/// Takes the user info (`user:password@`) out of the request's URL, where it
+/// would reach the wire in HTTP/2's `:authority` and the logs of the
+/// connection pool. As Go's HTTP client does, it becomes HTTP basic auth,
+/// unless the request carries an `Authorization` header already.
+fn userinfo_to_basic_auth(parts: &mut http::request::Parts) {
+    let Some((userinfo, host)) = parts
+        .uri
+        .authority()
+        .and_then(|a| a.as_str().rsplit_once('@'))
+    else {
+        return;
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let credentials = format!("{}:{}", percent_decode(user), percent_decode(password));
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials);
+    let host = http::uri::Authority::try_from(host).ok();
+    let mut uri = std::mem::take(&mut parts.uri).into_parts();
+    uri.authority = host;
+    // Parts of a valid URI, minus the user info, make a valid URI again.
+    parts.uri = http::Uri::from_parts(uri).unwrap_or_default();
+    if let Ok(mut value) = HeaderValue::try_from(format!("Basic {basic}")) {
+        value.set_sensitive(true);
+        parts.headers.entry(header::AUTHORIZATION).or_insert(value);
+    }
+}
+
+/// Decodes `%XX` escapes; anything else is kept as it is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| bytes[i] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A URL for messages: the request URL when it is on the cluster, else only
@@ -357,6 +409,32 @@ mod tests {
             let uri: http::Uri = url.parse().expect("uri");
             assert_eq!(is_loopback(&uri), expected, "{url}");
         }
+    }
+
+    #[test]
+    fn user_info_in_the_url_becomes_basic_auth_and_leaves_the_url() {
+        let request = Request::get("https://admin:p%40ss:word@10.0.0.1:6443/api?limit=1")
+            .body(Body::empty())
+            .expect("request");
+        let sent = to_reqwest(request, "https://10.0.0.1:6443").expect("valid");
+        assert_eq!(sent.url().as_str(), "https://10.0.0.1:6443/api?limit=1");
+        let authorization = sent
+            .headers()
+            .get(header::AUTHORIZATION)
+            .expect("basic auth");
+        // base64("admin:p@ss:word")
+        assert_eq!(authorization, "Basic YWRtaW46cEBzczp3b3Jk");
+        assert!(authorization.is_sensitive());
+
+        // Credentials of the configured user win over the URL's.
+        let request = Request::get("https://u:p@10.0.0.1/api")
+            .header(header::AUTHORIZATION, "Bearer token")
+            .body(Body::empty())
+            .expect("request");
+        let sent = to_reqwest(request, "https://10.0.0.1").expect("valid");
+        assert_eq!(sent.url().as_str(), "https://10.0.0.1/api");
+        assert_eq!(sent.headers()[header::AUTHORIZATION], "Bearer token");
+        assert_eq!(percent_decode("a%2Fb%zz%4"), "a/b%zz%4");
     }
 
     #[test]

@@ -731,6 +731,15 @@ contexts:
     #[test]
     fn debug_never_shows_secrets() {
         let yaml = r#"
+clusters:
+- name: with-user-info
+  cluster:
+    server: https://admin:server-url-secret@k.example.com
+    proxy-url: http://proxy:proxy-url-secret@proxy.example.com:3128
+    extensions:
+    - name: vendor.example.com/auth
+      extension: {key: extension-secret}
+    private-field: cluster-other-secret
 users:
 - name: all-the-secrets
   user:
@@ -745,6 +754,7 @@ users:
         client-secret: client-secret-value
     exec:
       command: helper
+      args: ["--oidc-client-secret=arg-secret-value"]
       env:
       - name: API_KEY
         value: env-secret-value
@@ -760,11 +770,18 @@ users:
             "client-secret-value",
             "env-secret-value",
             "other-secret-value",
+            "server-url-secret",
+            "proxy-url-secret",
+            "extension-secret",
+            "cluster-other-secret",
+            "arg-secret-value",
         ] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert!(text.contains("admin"), "{text}");
         assert!(text.contains("API_KEY"), "{text}");
+        assert!(text.contains("k.example.com"), "{text}");
+        assert!(text.contains("vendor.example.com/auth"), "{text}");
         assert!(text.contains("[redacted]"), "{text}");
     }
 

@@ -31,6 +31,7 @@ mod errors;
 mod file_config;
 mod file_loader;
 mod incluster_config;
+pub(crate) mod redact;
 
 pub use errors::{InferConfigError, KubeconfigError, LoadDataError};
 pub use file_config::{
@@ -58,8 +59,8 @@ pub(crate) const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(295);
 /// `kubectl` does and falls back to the in-cluster service account. Every field
 /// is public, so a config can also be built or adjusted by hand.
 ///
-/// `Debug` never shows credentials: the user's secrets are redacted and only the
-/// names of extra headers are shown.
+/// `Debug` never shows credentials: the user's secrets and the user info of
+/// URLs are redacted, and only the names of extra headers are shown.
 #[derive(Clone)]
 pub struct Config {
     /// The apiserver's base URL, e.g. `https://127.0.0.1:6443`.
@@ -118,7 +119,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("Config")
-            .field("cluster_url", &self.cluster_url)
+            .field("cluster_url", &redact::RedactedUri(&self.cluster_url))
             .field("default_namespace", &self.default_namespace)
             .field(
                 "root_cert",
@@ -131,7 +132,10 @@ impl fmt::Debug for Config {
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("auth_info", &self.auth_info)
             .field("disable_compression", &self.disable_compression)
-            .field("proxy_url", &self.proxy_url)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_ref().map(redact::RedactedUri),
+            )
             .field("tls_server_name", &self.tls_server_name)
             .field("header_names", &header_names)
             .field("default_retry", &self.default_retry)
@@ -377,13 +381,14 @@ impl Config {
                 Some(groups.split(',').map(str::to_string).collect());
         }
         if let Ok(url) = std::env::var("KUBE_RS_DEBUG_OVERRIDE_URL") {
+            let shown = redact::without_userinfo(&url).into_owned();
             match url.parse() {
                 Ok(uri) => {
-                    tracing::warn!(%url, "using another apiserver URL, as KUBE_RS_DEBUG_OVERRIDE_URL asks");
+                    tracing::warn!(url = %shown, "using another apiserver URL, as KUBE_RS_DEBUG_OVERRIDE_URL asks");
                     self.cluster_url = uri;
                 }
                 Err(error) => {
-                    tracing::warn!(%url, %error, "KUBE_RS_DEBUG_OVERRIDE_URL is not a URL; ignored");
+                    tracing::warn!(url = %shown, %error, "KUBE_RS_DEBUG_OVERRIDE_URL is not a URL; ignored");
                 }
             }
         }
@@ -610,7 +615,8 @@ users:
 
     #[test]
     fn debug_hides_credentials_and_header_values() {
-        let mut config = Config::new(http::Uri::from_static("https://k"));
+        let mut config = Config::new(http::Uri::from_static("https://admin:url-secret@k"));
+        config.proxy_url = Some(http::Uri::from_static("http://p:proxy-secret@proxy:3128"));
         config.auth_info.token = Some("secret-token-value".into());
         config.auth_info.password = Some("secret-password".into());
         config.auth_info.client_key_data = Some("c2VjcmV0LWtleQ==".into());
@@ -624,10 +630,13 @@ users:
             "secret-password",
             "c2VjcmV0LWtleQ==",
             "secret-header-value",
+            "url-secret",
+            "proxy-secret",
         ] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert!(text.contains("x-api-key"), "{text}");
-        assert!(text.contains("https://k"), "{text}");
+        assert!(text.contains("@k"), "{text}");
+        assert!(text.contains("proxy:3128"), "{text}");
     }
 }
