@@ -68,7 +68,7 @@ pub enum Error {
         redact_uri(proxy_url)
     )]
     ProxyProtocolUnsupported {
-        /// The proxy's URL.
+        /// The proxy's URL, without user info.
         proxy_url: Box<http::Uri>,
     },
 

@@ -141,7 +141,7 @@ fn to_reqwest(request: Request<Body>, server: &str) -> Result<reqwest::Request, 
 /// connection pool. As Go's HTTP client does, it becomes HTTP basic auth,
 /// unless the request carries an `Authorization` header already.
 fn userinfo_to_basic_auth(parts: &mut http::request::Parts) {
-    let Some((userinfo, host)) = parts
+    let Some((userinfo, _)) = parts
         .uri
         .authority()
         .and_then(|a| a.as_str().rsplit_once('@'))
@@ -151,11 +151,7 @@ fn userinfo_to_basic_auth(parts: &mut http::request::Parts) {
     let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
     let credentials = format!("{}:{}", percent_decode(user), percent_decode(password));
     let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials);
-    let host = http::uri::Authority::try_from(host).ok();
-    let mut uri = std::mem::take(&mut parts.uri).into_parts();
-    uri.authority = host;
-    // Parts of a valid URI, minus the user info, make a valid URI again.
-    parts.uri = http::Uri::from_parts(uri).unwrap_or_default();
+    parts.uri = crate::config::redact::uri_without_userinfo(&parts.uri);
     if let Ok(mut value) = HeaderValue::try_from(format!("Basic {basic}")) {
         value.set_sensitive(true);
         parts.headers.entry(header::AUTHORIZATION).or_insert(value);
@@ -367,7 +363,7 @@ impl HttpSettings {
                     .filter(|_| supported);
                 let Some(usable) = usable else {
                     return Err(Error::ProxyProtocolUnsupported {
-                        proxy_url: Box::new(proxy.clone()),
+                        proxy_url: Box::new(crate::config::redact::uri_without_userinfo(proxy)),
                     });
                 };
                 builder.proxy(usable)
@@ -453,7 +449,7 @@ mod tests {
             matches!(err, Error::ProxyProtocolUnsupported { .. }),
             "{err:?}"
         );
-        let text = err.to_string();
+        let text = format!("{err} {err:?}");
         assert!(text.contains("ftp://proxy.example.com:21"), "{text}");
         assert!(!text.contains("secret"), "{text}");
     }

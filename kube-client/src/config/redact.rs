@@ -26,6 +26,18 @@ pub(crate) fn without_userinfo(url: &str) -> Cow<'_, str> {
     }
 }
 
+/// `uri` without the user info of its authority, for errors that keep a URI.
+pub(crate) fn uri_without_userinfo(uri: &http::Uri) -> http::Uri {
+    let Some((_, host)) = uri.authority().and_then(|a| a.as_str().rsplit_once('@')) else {
+        return uri.clone();
+    };
+    let host = http::uri::Authority::try_from(host).ok();
+    let mut parts = uri.clone().into_parts();
+    parts.authority = host;
+    // Parts of a valid URI, minus the user info, make a valid URI again.
+    http::Uri::from_parts(parts).unwrap_or_default()
+}
+
 /// A URL for `Debug`, without its user info.
 pub(crate) struct RedactedUrl<'a>(pub(crate) &'a str);
 
@@ -87,5 +99,8 @@ mod tests {
             r#"Some("https://[redacted]@k")"#
         );
         assert_eq!(format!("{:?}", RedactedList(2)), "<2 entries, [redacted]>");
+        assert_eq!(uri_without_userinfo(&uri), "http://proxy:3128/");
+        let plain: http::Uri = "https://k/x".parse().expect("uri");
+        assert_eq!(uri_without_userinfo(&plain), plain);
     }
 }
