@@ -98,7 +98,9 @@ pub struct Config {
     /// An HTTP or SOCKS5 proxy to reach the apiserver through (`proxy-url`).
     pub proxy_url: Option<http::Uri>,
     /// The name to verify the server's certificate against, when it differs from
-    /// the URL's host (`tls-server-name`).
+    /// the URL's host (`tls-server-name`). The default stack also asks for it
+    /// in the TLS handshake (SNI), as client-go does, and requests name it as
+    /// their `Host`; through a proxy, only the certificate check uses it.
     pub tls_server_name: Option<String>,
     /// Headers added to every request.
     pub headers: Vec<(HeaderName, HeaderValue)>,

@@ -9,7 +9,8 @@
 //!   client-go: one of the two settings is a mistake.
 //! - `tls-server-name` checks the certificate against that name instead of the
 //!   URL's host, for apiservers reached through an address their certificate
-//!   does not list.
+//!   does not list; the default transport also sends it as SNI (see
+//!   `transport::sni`).
 //! - The client certificate comes from the kubeconfig, or from an exec plugin at
 //!   runtime; [`ClientIdentity`] holds the current one and hands it to each new
 //!   handshake.
