@@ -273,6 +273,22 @@ pub enum TransportError {
         limit: TimeoutLimit,
     },
 
+    /// A response the client reads into memory grew past the most it reads
+    /// ([`ResponseBodyLimit`](crate::client::ResponseBodyLimit)); the rest was
+    /// not read.
+    #[error(
+        "the response to {method} {path} grew past {}, the most the client reads into memory (ResponseBodyLimit); ask for less, e.g. a list in pages with ListParams::limit, or raise the limit",
+        human_bytes(*limit)
+    )]
+    ResponseTooLarge {
+        /// The request's method.
+        method: http::Method,
+        /// The request's path, without the query.
+        path: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
     /// The configured cluster URL and a request path do not form a valid URL.
     #[error("the URL {url:?} is not valid: {reason}; check the cluster's server URL")]
     InvalidUrl {
@@ -318,6 +334,16 @@ fn redact_uri(uri: &http::Uri) -> String {
     let authority = uri.authority().map_or("", |a| a.as_str());
     let host = authority.rsplit('@').next().unwrap_or(authority);
     format!("{scheme}{host}")
+}
+
+/// A size for messages: `1 GiB`, `64 MiB`, `1536 KiB`, `100 bytes`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", n >> shift);
+        }
+    }
+    format!("{n} bytes")
 }
 
 /// Which limit a request ran out of, for [`TransportError::Timeout`].
