@@ -131,6 +131,19 @@ pub enum Error {
         limit: std::time::Duration,
     },
 
+    /// The exec plugin printed more than an `ExecCredential` can be; it was
+    /// stopped.
+    #[error(
+        "the exec plugin {command} printed more than {}, which no ExecCredential needs; it was stopped",
+        crate::error::human_bytes(*limit as u64)
+    )]
+    AuthExecOutputTooLarge {
+        /// The plugin's command.
+        command: String,
+        /// The most output read, in bytes.
+        limit: usize,
+    },
+
     /// The exec plugin's output is not an `ExecCredential`.
     #[error("the exec plugin {command} did not print a valid ExecCredential: {reason}")]
     AuthExecParse {
