@@ -12,7 +12,8 @@
 //! asked for a new one with the refresh-token grant (RFC 6749 §6). Client
 //! credentials go in an HTTP Basic header first and, if the provider refuses
 //! that, in the form body. The new tokens are kept in memory; the kubeconfig
-//! file is not rewritten.
+//! file is not rewritten. An issuer's answers are read up to 1 MiB, within
+//! 30 s for each call.
 
 use std::{
     collections::HashMap,
@@ -77,6 +78,16 @@ pub mod errors {
             source: reqwest::Error,
         },
 
+        /// The issuer's answer is larger than a discovery document or a token
+        /// response needs to be; the rest was not read.
+        #[error("the answer of the OIDC issuer at {url} is larger than {limit_text}", limit_text = crate::error::human_bytes(*limit as u64))]
+        ResponseTooLarge {
+            /// What was asked for.
+            url: String,
+            /// The most read, in bytes.
+            limit: usize,
+        },
+
         /// The discovery document is not valid.
         #[error("the issuer's /.well-known/openid-configuration is not valid: {0}")]
         InvalidMetadata(#[source] serde_json::Error),
@@ -131,6 +142,10 @@ const EXPIRY_MARGIN_SECONDS: i64 = 10;
 /// for the refreshed token, so an issuer that stops answering must fail them
 /// rather than hold them forever.
 const ISSUER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The most of an issuer's answer that is read: discovery documents and
+/// token responses are a few KiB.
+const MAX_ISSUER_ANSWER: usize = 1 << 20;
 
 const ID_TOKEN: &str = "id-token";
 const REFRESH_TOKEN: &str = "refresh-token";
@@ -358,6 +373,33 @@ fn expires_soon(token: &str, now: jiff::Timestamp) -> Result<bool, IdTokenError>
     Ok(expiry.as_second() - now.as_second() <= EXPIRY_MARGIN_SECONDS)
 }
 
+/// The body of an issuer's answer to `url`, at most [`MAX_ISSUER_ANSWER`].
+async fn read_answer(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, RefreshError> {
+    let too_large = || RefreshError::ResponseTooLarge {
+        url: url.to_string(),
+        limit: MAX_ISSUER_ANSWER,
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if announced > u64::try_from(MAX_ISSUER_ANSWER).unwrap_or(u64::MAX) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|source| RefreshError::Transport {
+            url: url.to_string(),
+            source: source.without_url(),
+        })?
+    {
+        if body.len() + chunk.len() > MAX_ISSUER_ANSWER {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// What a refresh gives.
 struct Fresh {
     id_token: SecretString,
@@ -387,13 +429,7 @@ impl Refresher {
             if !status.is_success() {
                 return Err(RefreshError::RequestFailed(status));
             }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|source| RefreshError::Transport {
-                    url: endpoint.clone(),
-                    source: source.without_url(),
-                })?;
+            let body = read_answer(response, &endpoint).await?;
             #[derive(Deserialize)]
             struct TokenResponse {
                 id_token: Option<String>,
@@ -433,7 +469,7 @@ impl Refresher {
         if !response.status().is_success() {
             return Err(RefreshError::RequestFailed(response.status()));
         }
-        let body = response.bytes().await.map_err(transport)?;
+        let body = read_answer(response, &url).await?;
         let metadata: Metadata =
             serde_json::from_slice(&body).map_err(RefreshError::InvalidMetadata)?;
         Ok(metadata.token_endpoint)

@@ -340,6 +340,36 @@ async fn failures_say_what_is_missing_or_what_the_provider_answered() {
 }
 
 #[tokio::test]
+async fn answers_past_the_limit_are_refused_naming_it() {
+    let padding = "x".repeat(2 << 20);
+    let fresh = jwt(Some(now() + 3600), "fresh");
+    let expired = jwt(Some(now() - 60), "old");
+    for large in ["/.well-known/openid-configuration", "/token"] {
+        let padding = padding.clone();
+        let fresh = fresh.clone();
+        let (issuer, _) = provider(Arc::new(move |request: &Seen, base: &str| {
+            let mut answer = match request.path.as_str() {
+                "/token" => serde_json::json!({"id_token": fresh}),
+                _ => serde_json::json!({"token_endpoint": format!("{base}/token")}),
+            };
+            if request.path == large {
+                answer["padding"] = serde_json::json!(padding);
+            }
+            (200, answer.to_string())
+        }))
+        .await;
+        let oidc = Oidc::new(&config(&issuer, &expired, Some("rt-1"))).expect("valid");
+        let err = oidc.authorization().await.expect_err("too large");
+        assert!(
+            matches!(err, Error::Refresh(RefreshError::ResponseTooLarge { .. })),
+            "{large}: {err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("1 MiB") && text.contains(large), "{text}");
+    }
+}
+
+#[tokio::test]
 async fn an_issuer_that_never_answers_fails_the_refresh_after_the_time_limit() {
     // Accepts connections, reads nothing, answers nothing.
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
