@@ -73,7 +73,14 @@ impl TokenFile {
 }
 
 fn read(path: &PathBuf) -> Result<HeaderValue, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::ReadTokenFile(e, path.clone()))?;
+    let bytes = crate::config::data::read_file(path, crate::config::data::MAX_DATA_FILE)
+        .map_err(|e| Error::ReadTokenFile(e, path.clone()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::ReadTokenFile(
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+            path.clone(),
+        )
+    })?;
     let token = text.trim();
     if token.is_empty() {
         return Err(Error::EmptyTokenFile(path.clone()));

@@ -19,7 +19,6 @@
 //! network file system) delays only the handshake that does it.
 
 use std::{
-    fs,
     path::{Path, PathBuf},
     sync::{
         Arc, RwLock,
@@ -177,9 +176,11 @@ impl Drop for Refreshing<'_> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    fs::read(path).map_err(|source| Error::ReadRootCertificateFile {
-        path: path.to_path_buf(),
-        source,
+    crate::config::data::read_file(path, crate::config::data::MAX_DATA_FILE).map_err(|source| {
+        Error::ReadRootCertificateFile {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
@@ -255,6 +256,8 @@ impl ServerCertVerifier for RotatingRoots {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     const CA: &[u8] = include_bytes!("../../config/test_data/ca.pem");
