@@ -361,12 +361,13 @@ pub enum TimeoutLimit {
     /// default) plus 30 s. A watch that outlives its own server-side timeout is
     /// taken for a dead connection.
     WatchIdle,
-    /// [`Config::read_timeout`](crate::Config::read_timeout) as the time the
-    /// whole body of a response read into memory may take to arrive: a body
-    /// that trickles in a byte at a time never runs out of the idle limit.
+    /// [`Config::read_timeout`](crate::Config::read_timeout) plus 30 s as the
+    /// time the whole body of a response read into memory may take to
+    /// arrive: a body that trickles in a byte at a time never runs out of the
+    /// idle limit.
     ResponseBody,
     /// A watch's duration: its `timeoutSeconds` (or the apiserver's longest
-    /// default) plus 30 s, by when the apiserver has ended it.
+    /// default) plus 60 s, by when the apiserver has ended it.
     WatchDuration,
 }
 
@@ -381,10 +382,10 @@ impl fmt::Display for TimeoutLimit {
                 "the watch's timeoutSeconds plus 30 s; the connection was taken for dead"
             }
             TimeoutLimit::ResponseBody => {
-                "Config::read_timeout for the whole body of a response read into memory"
+                "Config::read_timeout plus 30 s for the whole body of a response read into memory"
             }
             TimeoutLimit::WatchDuration => {
-                "the watch's timeoutSeconds plus 30 s in all; the server kept the watch open past its own timeout"
+                "the watch's timeoutSeconds plus 60 s in all; the server kept the watch open past its own timeout"
             }
         })
     }

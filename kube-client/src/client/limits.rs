@@ -5,10 +5,10 @@
 //!
 //! | what | bound |
 //! |---|---|
-//! | a response read whole (objects, lists, text) | [`ResponseBodyLimit`], 1 GiB by default; and the whole body within [`Config::read_timeout`](crate::Config::read_timeout) of its headers |
+//! | a response read whole (objects, lists, text) | [`ResponseBodyLimit`], 1 GiB by default; and the whole body within [`Config::read_timeout`](crate::Config::read_timeout) plus 30 s of its headers |
 //! | the body of an error response | its first 4 MiB, read for at most 30 s; what arrived becomes the error's `Status` |
 //! | a line of a watch | [`MAX_WATCH_LINE`](super::MAX_WATCH_LINE), 64 MiB |
-//! | a watch | its `timeoutSeconds` plus 30 s in all (one hour and 30 s without), by when the apiserver has ended it; silence for as long ends it too |
+//! | a watch | its `timeoutSeconds` plus 60 s in all (one hour and a minute without), by when the apiserver has ended it; 30 s less of silence ends it too |
 //! | an exec credential plugin | 4 MiB of output; without a terminal, 2 minutes |
 //! | an OIDC issuer's answer | 1 MiB, within 30 s |
 //!

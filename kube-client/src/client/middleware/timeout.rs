@@ -10,8 +10,8 @@
 //!
 //! A body that trickles in, a byte just within each idle limit, would never
 //! run out of it. So a body read whole must also have arrived, all of it,
-//! within the read timeout, and a watch must have ended within its
-//! `timeoutSeconds` plus the margin: by then a working apiserver has ended it.
+//! within the read timeout plus 30 s, and a watch must have ended within its
+//! `timeoutSeconds` plus 60 s: by then a working apiserver has ended it.
 
 use std::{
     future::Future,
@@ -37,6 +37,11 @@ use crate::{
 /// How much longer than the server's own `timeoutSeconds` a watch may stay silent
 /// before the client takes the connection for dead.
 const WATCH_IDLE_MARGIN: Duration = Duration::from_secs(30);
+
+/// How much longer than its idle limit a body read whole or a watch may take
+/// in all. A silent body runs out of its idle limit first, and is reported
+/// as such; only a body that keeps trickling in reaches its deadline.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
 
 /// The longest a watch without `timeoutSeconds` lasts: the apiserver ends it
 /// after a random time between one and two `--min-request-timeout`s (30 minutes
@@ -124,10 +129,16 @@ where
         // A body that trickles in never runs out of an idle limit: a body
         // read whole, and a watch, must also end in time.
         let deadline = match request.extensions().get::<BodyUse>() {
-            Some(BodyUse::Whole) => limits.read.map(|l| (l, TimeoutLimit::ResponseBody)),
-            _ if is_watch(request.uri()) => {
-                Some((watch_idle_limit(request.uri()), TimeoutLimit::WatchDuration))
-            }
+            Some(BodyUse::Whole) => limits.read.map(|l| {
+                (
+                    l.saturating_add(DEADLINE_MARGIN),
+                    TimeoutLimit::ResponseBody,
+                )
+            }),
+            _ if is_watch(request.uri()) => Some((
+                watch_idle_limit(request.uri()).saturating_add(DEADLINE_MARGIN),
+                TimeoutLimit::WatchDuration,
+            )),
             _ => None,
         };
         let method = request.method().clone();
@@ -389,7 +400,7 @@ mod tests {
         use tower::ServiceExt;
         let layer = TimeoutLayer::new("https://k".into(), Some(Duration::from_secs(5)), None);
         let service = layer.layer(trickling(Duration::from_secs(20)));
-        let uri = "/api/v1/pods?watch=true&timeoutSeconds=60";
+        let uri = "/api/v1/pods?watch=true&timeoutSeconds=30";
         let mut request = Request::get(uri).body(Body::empty()).expect("request");
         let idle = watch_idle_limit(&uri.parse().expect("uri"));
         request
@@ -423,12 +434,41 @@ mod tests {
         request.extensions_mut().insert(BodyUse::Whole);
         let response = service.oneshot(request).await.expect("headers");
         let (elapsed, error) = read_until_error(response.into_body()).await;
-        assert_eq!(elapsed, Duration::from_secs(40));
+        assert_eq!(elapsed, Duration::from_secs(70));
         assert!(
             matches!(
                 error,
                 TransportError::Timeout {
                     limit: TimeoutLimit::ResponseBody,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_body_is_reported_as_silent_not_as_late() {
+        use tower::ServiceExt;
+        let layer = TimeoutLayer::new("https://k".into(), Some(Duration::from_secs(40)), None);
+        let service = layer.layer(tower::service_fn(|_: Request<Body>| async {
+            let start =
+                futures::stream::iter([Ok::<_, BoxError>(Frame::data(Bytes::from_static(b"{")))]);
+            let body = start.chain(futures::stream::pending());
+            Ok::<_, BoxError>(Response::new(Body::wrap(StreamBody::new(body))))
+        }));
+        let mut request = Request::get("/api/v1/pods")
+            .body(Body::empty())
+            .expect("request");
+        request.extensions_mut().insert(BodyUse::Whole);
+        let response = service.oneshot(request).await.expect("headers");
+        let (elapsed, error) = read_until_error(response.into_body()).await;
+        assert_eq!(elapsed, Duration::from_secs(40));
+        assert!(
+            matches!(
+                error,
+                TransportError::Timeout {
+                    limit: TimeoutLimit::ReadTimeout,
                     ..
                 }
             ),
