@@ -441,6 +441,20 @@ pub(crate) fn decode_error(what: fmt::Arguments<'_>, error: &serde_json::Error) 
     Error::SerdeError(<serde_json::Error as serde::de::Error>::custom(message))
 }
 
+/// A serde_json error with the same description and position, but none of
+/// the values it quoted from the input (see [`decode_error`]).
+pub(crate) fn without_quoted_values(error: &serde_json::Error) -> serde_json::Error {
+    let mut message = redacted_json_error(error);
+    if error.line() > 0 {
+        message.push_str(&format!(
+            " at line {} column {}",
+            error.line(),
+            error.column()
+        ));
+    }
+    <serde_json::Error as serde::de::Error>::custom(message)
+}
+
 /// serde_json's description of an error without its position, with every
 /// value it quotes from the input replaced: `invalid type: string "hunter2",
 /// expected u32` becomes `invalid type: string (value hidden), expected u32`.

@@ -39,18 +39,28 @@ impl Kubeconfig {
     /// paths in it are made absolute against the file's directory.
     pub fn read_from<P: AsRef<Path>>(path: P) -> Result<Kubeconfig, KubeconfigError> {
         let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|e| KubeconfigError::ReadConfig(e, path.to_path_buf()))?;
-        let text = decode_text(&bytes).map_err(|message| KubeconfigError::Parse {
-            path: Some(path.to_path_buf()),
-            message,
-        })?;
-        let mut config = parse(&text, Some(path))?;
+        let bytes = super::data::read_file(path, super::data::MAX_KUBECONFIG_FILE)
+            .map_err(|e| KubeconfigError::ReadConfig(e, path.to_path_buf()))?;
+        let mut config = Self::from_file_bytes(&bytes, Some(path))?;
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(dir) = absolute.parent() {
             config.resolve_relative_paths(dir);
         }
         Ok(config)
+    }
+
+    /// Parses the content of a kubeconfig file: UTF-8, or UTF-16 with a byte
+    /// order mark. `path` names the file in errors; relative paths are left
+    /// as they are.
+    pub(crate) fn from_file_bytes(
+        bytes: &[u8],
+        path: Option<&Path>,
+    ) -> Result<Kubeconfig, KubeconfigError> {
+        let text = decode_text(bytes).map_err(|message| KubeconfigError::Parse {
+            path: path.map(Path::to_path_buf),
+            message,
+        })?;
+        parse(&text, path)
     }
 
     /// Parses a kubeconfig from YAML text; several documents (separated by `---`)

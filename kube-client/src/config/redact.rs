@@ -27,6 +27,7 @@ pub(crate) fn without_userinfo(url: &str) -> Cow<'_, str> {
 }
 
 /// `uri` without the user info of its authority, for errors that keep a URI.
+#[cfg(feature = "client")]
 pub(crate) fn uri_without_userinfo(uri: &http::Uri) -> http::Uri {
     let Some((_, host)) = uri.authority().and_then(|a| a.as_str().rsplit_once('@')) else {
         return uri.clone();

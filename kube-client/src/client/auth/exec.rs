@@ -328,8 +328,14 @@ impl ExecPlugin {
                 stderr: stderr_excerpt(&stderr),
             });
         }
+        self.parse_credential(&stdout)
+    }
+
+    /// The `ExecCredential` the plugin printed: its status, or why the output
+    /// is not one (never quoting it: it holds the credential).
+    fn parse_credential(&self, stdout: &[u8]) -> Result<ExecCredentialStatus, Error> {
         let credential: ExecCredential =
-            serde_json::from_slice(&stdout).map_err(|e| Error::AuthExecParse {
+            serde_json::from_slice(stdout).map_err(|e| Error::AuthExecParse {
                 command: self.command.clone(),
                 // serde_json's messages may quote the output, which holds secrets.
                 reason: format!(
@@ -437,9 +443,35 @@ impl ExecPlugin {
         };
         let wait = async { child.wait().await.map_err(io_error) };
         // The first failure ends the run; dropping the child kills it.
-        let (stdout, stderr, status) = tokio::try_join!(read_stdout, read_stderr, wait)?;
+        let (stdout, stderr, status) = futures::try_join!(read_stdout, read_stderr, wait)?;
         Ok((status, stdout, stderr))
     }
+}
+
+/// What a client makes of an exec plugin's `output`, for the fuzz targets:
+/// whether it gives a token (else a client certificate, installed), or why it
+/// is refused.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_credential(output: &[u8]) -> Result<bool, String> {
+    let config = ExecConfig {
+        api_version: Some(V1.into()),
+        command: Some("fuzz-plugin".into()),
+        ..ExecConfig::default()
+    };
+    #[cfg(feature = "rustls-tls")]
+    let identity = crate::client::tls::ClientIdentity::from_config(&crate::Config::new(
+        http::Uri::from_static("https://fuzz.example.com"),
+    ))
+    .map_err(|e| e.to_string())?;
+    let plugin = ExecPlugin::new(
+        &config,
+        #[cfg(feature = "rustls-tls")]
+        Some(identity),
+    )
+    .map_err(|e| e.to_string())?;
+    let status = plugin.parse_credential(output).map_err(|e| e.to_string())?;
+    let cached = plugin.accept(status).map_err(|e| e.to_string())?;
+    Ok(cached.authorization.is_some())
 }
 
 /// The end of a plugin's stderr (where the reason usually is), as text.

@@ -421,6 +421,14 @@ pub(crate) fn impersonation_headers(
     Ok(headers)
 }
 
+/// Entry points of the credential parsers for the fuzz targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz {
+    pub(crate) use super::exec::fuzz_credential as exec_credential;
+    #[cfg(feature = "oidc")]
+    pub(crate) use super::oidc::fuzz as oidc;
+}
+
 /// Percent-encodes what is not allowed unescaped in an `Impersonate-Extra-` key.
 fn percent_encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());

@@ -256,11 +256,7 @@ impl Oidc {
             // Still under the lock: no request has the new token yet.
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
-        let token = tokens.id_token.as_ref().ok_or(Error::IdTokenMissing)?;
-        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| Error::IdToken(IdTokenError::InvalidFormat))?;
-        value.set_sensitive(true);
-        Ok(value)
+        bearer(tokens.id_token.as_ref().ok_or(Error::IdTokenMissing)?)
     }
 
     /// Records that the server refused the token in use, if it can be
@@ -330,8 +326,11 @@ fn issuer_client(
                     .map_err(|e| invalid(format!("{ISSUER_CA_DATA} is not base64: {e}")))?,
             ),
             (_, Some(path)) if !path.trim().is_empty() => Some(
-                std::fs::read(path.trim())
-                    .map_err(|e| invalid(format!("could not read {path}: {e}")))?,
+                crate::config::data::read_file(
+                    std::path::Path::new(path.trim()),
+                    crate::config::data::MAX_DATA_FILE,
+                )
+                .map_err(|e| invalid(format!("could not read {path}: {e}")))?,
             ),
             _ => None,
         };
@@ -400,6 +399,73 @@ async fn read_answer(mut response: reqwest::Response, url: &str) -> Result<Vec<u
     Ok(body)
 }
 
+/// The token endpoint named by an issuer's discovery document.
+fn token_endpoint(document: &[u8]) -> Result<String, RefreshError> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        token_endpoint: String,
+    }
+    let metadata: Metadata = serde_json::from_slice(document)
+        .map_err(|e| RefreshError::InvalidMetadata(crate::error::without_quoted_values(&e)))?;
+    Ok(metadata.token_endpoint)
+}
+
+/// The tokens of a token endpoint's answer to the refresh-token grant.
+fn token_response(body: &[u8]) -> Result<Fresh, RefreshError> {
+    #[derive(Deserialize)]
+    struct TokenResponse {
+        id_token: Option<String>,
+        refresh_token: Option<String>,
+    }
+    // The answer holds tokens: its errors must not quote it.
+    let answer: TokenResponse = serde_json::from_slice(body)
+        .map_err(|e| RefreshError::InvalidTokenResponse(crate::error::without_quoted_values(&e)))?;
+    let id_token = answer
+        .id_token
+        .filter(|t| !t.is_empty())
+        .ok_or(RefreshError::NoIdTokenReceived)?;
+    Ok(Fresh {
+        id_token: SecretString::from(id_token),
+        refresh_token: answer
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from),
+    })
+}
+
+/// The `Authorization` header of an ID token.
+fn bearer(token: &SecretString) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| Error::IdToken(IdTokenError::InvalidFormat))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The parsers of answers from an issuer and of ID tokens, for the fuzz
+/// targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz {
+    /// The token endpoint a discovery document names, or why there is none.
+    pub(crate) fn discovery(document: &[u8]) -> Result<String, String> {
+        super::token_endpoint(document).map_err(|e| e.to_string())
+    }
+
+    /// Whether a token response is usable (and carries a new refresh
+    /// token), with the header its ID token makes, or why not.
+    pub(crate) fn token_response(body: &[u8]) -> Result<bool, String> {
+        let fresh = super::token_response(body).map_err(|e| e.to_string())?;
+        super::bearer(&fresh.id_token).map_err(|e| e.to_string())?;
+        Ok(fresh.refresh_token.is_some())
+    }
+
+    /// Whether `token` expires within the margin of `now` (seconds since
+    /// the epoch), or why its expiry cannot be read.
+    pub(crate) fn expires_soon(token: &str, now: i64) -> Result<bool, String> {
+        let now = jiff::Timestamp::from_second(now).map_err(|e| e.to_string())?;
+        super::expires_soon(token, now).map_err(|e| e.to_string())
+    }
+}
+
 /// What a refresh gives.
 struct Fresh {
     id_token: SecretString,
@@ -430,34 +496,13 @@ impl Refresher {
                 return Err(RefreshError::RequestFailed(status));
             }
             let body = read_answer(response, &endpoint).await?;
-            #[derive(Deserialize)]
-            struct TokenResponse {
-                id_token: Option<String>,
-                refresh_token: Option<String>,
-            }
-            let answer: TokenResponse =
-                serde_json::from_slice(&body).map_err(RefreshError::InvalidTokenResponse)?;
-            let id_token = answer
-                .id_token
-                .filter(|t| !t.is_empty())
-                .ok_or(RefreshError::NoIdTokenReceived)?;
-            return Ok(Fresh {
-                id_token: SecretString::from(id_token),
-                refresh_token: answer
-                    .refresh_token
-                    .filter(|t| !t.is_empty())
-                    .map(SecretString::from),
-            });
+            return token_response(&body);
         }
         Err(RefreshError::AuthorizationFailure)
     }
 
     /// The token endpoint, from the issuer's discovery document.
     async fn token_endpoint(&self) -> Result<String, RefreshError> {
-        #[derive(Deserialize)]
-        struct Metadata {
-            token_endpoint: String,
-        }
         let url = format!("{}/.well-known/openid-configuration", self.issuer);
         let parsed =
             reqwest::Url::parse(&url).map_err(|_| RefreshError::InvalidURI(url.clone()))?;
@@ -470,9 +515,7 @@ impl Refresher {
             return Err(RefreshError::RequestFailed(response.status()));
         }
         let body = read_answer(response, &url).await?;
-        let metadata: Metadata =
-            serde_json::from_slice(&body).map_err(RefreshError::InvalidMetadata)?;
-        Ok(metadata.token_endpoint)
+        token_endpoint(&body)
     }
 
     async fn ask(

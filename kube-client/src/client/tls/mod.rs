@@ -212,7 +212,7 @@ pub(crate) fn plain_client_config(roots: Option<&[Vec<u8>]>) -> Result<ClientCon
 }
 
 /// How the server's certificate is checked.
-fn server_verifier(
+pub(crate) fn server_verifier(
     config: &Config,
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<dyn ServerCertVerifier>, Error> {

@@ -369,6 +369,17 @@ async fn answers_past_the_limit_are_refused_naming_it() {
     }
 }
 
+#[test]
+fn token_responses_that_are_not_understood_are_not_quoted() {
+    let err = match token_response(br#""eyJhbGciOi.secret-token-value.sig""#) {
+        Ok(_) => panic!("a bare string is no token response"),
+        Err(err) => err,
+    };
+    let text = err.to_string();
+    assert!(!text.contains("secret-token-value"), "{text}");
+    assert!(text.contains("invalid type"), "{text}");
+}
+
 #[tokio::test]
 async fn an_issuer_that_never_answers_fails_the_refresh_after_the_time_limit() {
     // Accepts connections, reads nothing, answers nothing.
