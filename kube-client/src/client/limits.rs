@@ -417,6 +417,23 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_service_of_your_own_can_set_the_limit_on_its_responses() {
+        let service = tower::service_fn(|_: Request<Body>| async {
+            let mut response = Response::new(zeros(Some(2)));
+            response
+                .extensions_mut()
+                .insert(ResponseBodyLimit::bytes(64 << 10));
+            Ok::<_, BoxError>(response)
+        });
+        let client = crate::Client::new(service, "default");
+        let err = match client.apiserver_version().await {
+            Ok(_) => panic!("128 KiB is over the limit of 64 KiB"),
+            Err(err) => err,
+        };
+        assert!(err.to_string().contains("64 KiB"), "{err}");
+    }
+
     #[test]
     fn sizes_read_as_people_write_them() {
         assert_eq!(human_bytes(1 << 30), "1 GiB");

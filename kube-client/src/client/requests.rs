@@ -104,9 +104,13 @@ impl Client {
             .get::<ResponseBodyLimit>()
             .copied()
             .unwrap_or_default();
-        limits::read_whole(response.into_body(), limit, &method, &path)
-            .await
-            .map_err(Error::from_service)
+        match response.into_body().into_bytes() {
+            // Read by the stack already, under the request's own limit.
+            Ok(bytes) => Ok(bytes),
+            Err(body) => limits::read_whole(body, limit, &method, &path)
+                .await
+                .map_err(Error::from_service),
+        }
     }
 
     /// Sends a request and returns the body of a successful response as it
