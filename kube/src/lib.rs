@@ -152,6 +152,9 @@ pub mod prelude {
         SelectorExt as _,
     };
 
+    #[cfg(feature = "client")]
+    pub use crate::client::ConfigExt as _;
+
     #[cfg(feature = "runtime")]
     pub use crate::runtime::WatchStreamExt as _;
 }

@@ -12,7 +12,8 @@ use tower::{Layer, Service, ServiceExt, util::BoxService};
 use super::{Body, Client, stack};
 use crate::{Config, Error, Result, error::BoxError};
 
-/// A response body of any type behind a box, as [`GenericService`] answers.
+/// A response body of any type behind a box, as the default stack of
+/// [`ClientBuilder::try_from`] answers.
 pub type DynBody = dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + Unpin;
 
 /// The default stack as [`ClientBuilder::try_from`] makes it: any service of

@@ -1,7 +1,7 @@
 //! The HTTP client that talks to the apiserver.
 //!
 //! A [`Client`] sends every request through a tower
-//! [`Service`](tower::Service) of `http::Request<Body>` to
+//! [`tower::Service`] of `http::Request<Body>` to
 //! `http::Response<Body>`, and turns what comes back into Rust values:
 //! objects, lists, watch event streams, or the apiserver's `Status` as
 //! [`Error::Api`]. Everything above that seam (building requests, decoding
