@@ -24,6 +24,7 @@ pub mod pod_api;
 pub mod pod_paged;
 pub mod pod_reflector;
 pub mod secret_reflector;
+pub mod whoami;
 
 /// Logs to stderr at `default_level` (e.g. `"warn"`), unless `RUST_LOG` says
 /// otherwise; in colour only when stderr is a terminal and `NO_COLOR` is unset.

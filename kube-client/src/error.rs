@@ -26,7 +26,13 @@
 use std::{error::Error as StdError, fmt, time::Duration};
 
 use http::StatusCode;
-use kube_core::{Status, response::StatusSummary};
+use kube_core::response::StatusSummary;
+
+/// The apiserver's answer when it refuses a request, kept whole in
+/// [`Error::Api`].
+pub use kube_core::Status;
+#[allow(deprecated)]
+pub use kube_core::ErrorResponse;
 
 /// A boxed error from a tower service: the HTTP stack, TLS, or a layer.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;

@@ -11,3 +11,4 @@ mod dynamic;
 mod kube_rs_paths;
 mod pods;
 mod watchers;
+mod whoami;

@@ -62,6 +62,8 @@ mod upgrade;
 mod watch;
 
 pub use auth::Error as AuthError;
+#[cfg(feature = "oauth")]
+pub use auth::OAuthError;
 #[cfg(feature = "oidc")]
 pub use auth::oidc_errors;
 pub use body::Body;

@@ -5,6 +5,7 @@
 
 mod admission;
 mod auth;
+mod auth_gcp;
 mod auth_oidc;
 mod client_ext;
 mod common;

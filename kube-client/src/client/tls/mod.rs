@@ -172,9 +172,9 @@ pub(crate) fn rustls_client_config(
 }
 
 /// A rustls configuration for servers other than the apiserver (an OIDC
-/// issuer): trusting `roots` when given, else what a cluster without a
-/// certificate authority trusts; no client certificate.
-#[cfg(feature = "oidc")]
+/// issuer, Google's token endpoint): trusting `roots` when given, else what a
+/// cluster without a certificate authority trusts; no client certificate.
+#[cfg(any(feature = "oidc", feature = "oauth"))]
 pub(crate) fn plain_client_config(roots: Option<&[Vec<u8>]>) -> Result<ClientConfig, Error> {
     let provider = crypto_provider()?;
     let verifier: Arc<dyn ServerCertVerifier> = match roots {
