@@ -68,10 +68,12 @@
 //!   operating system's store when a cluster names no certificate authority.
 //! - `hyper-util-tracing`: `tracing` events of the connection pool beneath the
 //!   HTTP client.
-//! - `http-proxy`, `socks5`, `proxy`, `openssl-tls`: accepted so dependency
-//!   lines written for kube-rs resolve. Proxies always work; TLS is always
-//!   rustls, and `openssl-tls` turns on `rustls-tls` with ring (its
-//!   `ConfigExt::openssl_*` connectors are the rustls ones).
+//! - `openssl-tls`: OpenSSL connectors from `ConfigExt`, for stacks built by
+//!   hand; the default stack stays on rustls (this turns on `rustls-tls`).
+//! - `oauth`: Google's application default credentials for the `gcp`
+//!   auth-provider of kubeconfig files.
+//! - `http-proxy`, `socks5`, `proxy`: accepted so dependency lines written for
+//!   kube-rs resolve; proxies always work.
 //!
 //! Watching for the long run (relists, bookmarks, backoff), caching and
 //! controllers are the job of `kube-runtime`, built on this crate.

@@ -85,10 +85,8 @@ pub(crate) use upgrade::protocols as upgrade_protocols;
 pub use upgrade::{Connection, UpgradeConnectionError};
 pub use watch::MAX_WATCH_LINE;
 
-/// The TLS errors of the `openssl-tls` names of [`ConfigExt`], which this crate
-/// serves with rustls: the same as [`RustlsTlsError`].
-#[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
-pub type OpensslTlsError = RustlsTlsError;
+#[cfg(feature = "openssl-tls")]
+pub use tls::openssl::Error as OpensslTlsError;
 
 use std::{fmt, sync::Arc};
 

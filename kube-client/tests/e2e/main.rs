@@ -12,6 +12,7 @@ mod common;
 mod crud;
 mod discovery;
 mod guard;
+mod openssl;
 mod streaming;
 mod subresources;
 mod watch;

@@ -31,6 +31,8 @@ use rustls::{
 
 use crate::{Config, config::LoadDataError};
 
+#[cfg(feature = "openssl-tls")]
+pub(crate) mod openssl;
 mod rotating_roots;
 use rotating_roots::RotatingRoots;
 
