@@ -402,6 +402,23 @@ mod tests {
         Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await
     }
 
+    #[test]
+    fn a_kubeconfig_becomes_the_config_of_its_current_context() {
+        let kubeconfig = Kubeconfig::from_yaml(
+            "current-context: c\ncontexts:\n- name: c\n  context: {cluster: k, namespace: apps}\nclusters:\n- name: k\n  cluster: {server: https://k.example.com}\n",
+        )
+        .expect("parses");
+        let config = Config::try_from(kubeconfig.clone()).expect("a config");
+        assert_eq!(config.cluster_url, "https://k.example.com/");
+        assert_eq!(config.default_namespace, "apps");
+        let client = crate::Client::try_from(kubeconfig).expect("a client");
+        assert_eq!(client.default_namespace(), "apps");
+
+        let broken = Kubeconfig::from_yaml("current-context: missing\n").expect("parses");
+        let err = crate::Client::try_from(broken).expect_err("no such context");
+        assert!(matches!(err, crate::Error::InferKubeconfig(_)), "{err:?}");
+    }
+
     #[tokio::test]
     async fn a_context_becomes_a_config() {
         let yaml = format!(
