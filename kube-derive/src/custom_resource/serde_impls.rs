@@ -39,23 +39,34 @@ pub(super) fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream
         None => (quote!(4), quote!(), quote!(), quote!()),
     };
 
-    quote! {
-        impl #serde::Serialize for #root {
-            fn serialize<S>(&self, serializer: S) -> Result<S::Ok, S::Error>
-            where
-                S: #serde::Serializer,
-            {
-                use #serde::ser::SerializeStruct as _;
+    let serialize = if attrs.no_spec {
+        flat_serialize(input, attrs)
+    } else {
+        quote! {
+            impl #serde::Serialize for #root {
+                fn serialize<S>(&self, serializer: S) -> Result<S::Ok, S::Error>
+                where
+                    S: #serde::Serializer,
+                {
+                    use #serde::ser::SerializeStruct as _;
 
-                let mut object = serializer.serialize_struct(#root_name, #field_count)?;
-                object.serialize_field("apiVersion", #api_version)?;
-                object.serialize_field("kind", #kind)?;
-                object.serialize_field("metadata", &self.metadata)?;
-                object.serialize_field("spec", &self.spec)?;
-                #serialize_status
-                object.end()
+                    let mut object = serializer.serialize_struct(#root_name, #field_count)?;
+                    object.serialize_field("apiVersion", #api_version)?;
+                    object.serialize_field("kind", #kind)?;
+                    object.serialize_field("metadata", &self.metadata)?;
+                    object.serialize_field("spec", &self.spec)?;
+                    #serialize_status
+                    object.end()
+                }
             }
         }
+    };
+    // With `no_spec`, the spec's fields are what is left of the object once
+    // the other fields are read.
+    let spec_attr = attrs.no_spec.then(|| quote!(#[serde(flatten)]));
+
+    quote! {
+        #serialize
 
         impl<'de> #serde::Deserialize<'de> for #root {
             fn deserialize<D>(deserializer: D) -> Result<Self, D::Error>
@@ -71,6 +82,7 @@ pub(super) fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream
                     kind: Option<String>,
                     #[serde(default)]
                     metadata: #kube_core::ObjectMeta,
+                    #spec_attr
                     spec: #spec,
                     #wire_status
                 }
@@ -89,6 +101,59 @@ pub(super) fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream
                     spec: wire.spec,
                     #build_status
                 })
+            }
+        }
+    }
+}
+
+/// `Serialize` for a root type whose spec's fields sit beside `metadata`: a
+/// borrowed copy with the spec flattened, which serde knows how to write.
+fn flat_serialize(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
+    let KubeAttrs {
+        root, crates, kind, ..
+    } = attrs;
+    let kube_core = &crates.kube_core;
+    let serde = &crates.serde;
+    let serde_str = quote!(#serde).to_string().replace(' ', "");
+    let spec = &input.ident;
+    let api_version = format!("{}/{}", attrs.group, attrs.version);
+    let (status_field, status_value) = match &attrs.status {
+        Some(status) => (
+            quote! {
+                #[serde(skip_serializing_if = "Option::is_none")]
+                status: Option<&'a #status>,
+            },
+            quote!(status: self.status.as_ref(),),
+        ),
+        None => (quote!(), quote!()),
+    };
+    quote! {
+        impl #serde::Serialize for #root {
+            fn serialize<S>(&self, serializer: S) -> Result<S::Ok, S::Error>
+            where
+                S: #serde::Serializer,
+            {
+                #[derive(#serde::Serialize)]
+                #[serde(crate = #serde_str, rename_all = "camelCase")]
+                struct Wire<'a> {
+                    api_version: &'static str,
+                    kind: &'static str,
+                    metadata: &'a #kube_core::ObjectMeta,
+                    #[serde(flatten)]
+                    spec: &'a #spec,
+                    #status_field
+                }
+
+                #serde::Serialize::serialize(
+                    &Wire {
+                        api_version: #api_version,
+                        kind: #kind,
+                        metadata: &self.metadata,
+                        spec: &self.spec,
+                        #status_value
+                    },
+                    serializer,
+                )
             }
         }
     }
