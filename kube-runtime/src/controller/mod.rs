@@ -339,8 +339,7 @@ where
     #[must_use]
     pub fn owns<Child>(self, api: Api<Child>, wc: watcher::Config) -> Self
     where
-        Child:
-            Clone + Resource<DynamicType = ()> + DeserializeOwned + Debug + Send + Sync + 'static,
+        Child: Clone + Resource<DynamicType = ()> + DeserializeOwned + Debug + Send + 'static,
     {
         self.owns_with(api, (), wc)
     }
@@ -354,8 +353,8 @@ where
         wc: watcher::Config,
     ) -> Self
     where
-        Child: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
-        Child::DynamicType: Debug + Eq + Hash + Clone + Send + Sync,
+        Child: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
+        Child::DynamicType: Debug + Eq + Hash + Clone,
     {
         let children = metadata_watcher(api, wc).touched_objects();
         let triggers = trigger_owners(children, self.dyntype.clone(), dyntype);
@@ -402,8 +401,8 @@ where
         mapper: impl Fn(Other) -> I + Sync + Send + 'static,
     ) -> Self
     where
-        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
-        Other::DynamicType: Default + Debug + Clone + Eq + Hash + Send + Sync,
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
+        Other::DynamicType: Default + Debug + Clone + Eq + Hash,
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,
     {
@@ -420,8 +419,8 @@ where
         mapper: impl Fn(Other) -> I + Sync + Send + 'static,
     ) -> Self
     where
-        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
-        Other::DynamicType: Debug + Clone + Eq + Hash + Send + Sync,
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
+        Other::DynamicType: Debug + Clone + Eq + Hash,
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,
     {
