@@ -32,7 +32,7 @@ mod file_config;
 mod file_loader;
 mod incluster_config;
 
-pub use errors::{InferConfigError, KubeconfigError, LoadDataError};
+pub use errors::{InferConfigError, KubeconfigError, LoadDataError, NoProxyError};
 pub use file_config::{
     AuthInfo, AuthProviderConfig, Cluster, Context, ExecAuthCluster, ExecConfig,
     ExecInteractiveMode, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext, NamedExtension,
