@@ -15,6 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod bucket;
+
 /// A namespaced resource using most attributes.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, Default, JsonSchema)]
 #[kube(group = "clux.dev", version = "v1", kind = "Foo", namespaced)]
@@ -606,46 +608,15 @@ fn versions_of_one_kind_merge_into_one_definition() {
     assert!(mismatched.to_string().contains("differs"), "{mismatched}");
 }
 
-/// A kind whose fields sit at the root of the object, beside `metadata`.
-mod flat {
-    use super::*;
-
-    /// The fields of a `Bucket`.
-    #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-    #[kube(
-        group = "flat.example.com",
-        version = "v1",
-        kind = "Bucket",
-        namespaced
-    )]
-    #[kube(no_spec, status = "BucketStatus", derive = "PartialEq")]
-    #[kube(printcolumn(name = "Region", type_ = "string", json_path = ".region"))]
-    #[kube(selectable = ".region")]
-    #[serde(rename_all = "camelCase")]
-    pub struct BucketFields {
-        /// Where the bucket lives.
-        pub region: String,
-        /// Whether objects keep their old versions.
-        pub keep_versions: Option<bool>,
-    }
-
-    /// What a `Bucket` looks like now.
-    #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-    pub struct BucketStatus {
-        /// Whether it can be written to.
-        pub ready: bool,
-    }
-}
-
 #[test]
 fn no_spec_puts_the_fields_at_the_root_of_the_object() {
-    use flat::{Bucket, BucketFields, BucketStatus};
+    use bucket::{Bucket, BucketFields, BucketStatus};
 
     let mut bucket = Bucket::new(
         "blobs",
         BucketFields {
             region: "eu-west".into(),
-            keep_versions: Some(true),
+            copies: Some(3),
         },
     );
     assert_eq!(bucket.spec().region, "eu-west");
@@ -653,11 +624,11 @@ fn no_spec_puts_the_fields_at_the_root_of_the_object() {
     assert_eq!(
         json,
         json!({
-            "apiVersion": "flat.example.com/v1",
+            "apiVersion": "derive.example.com/v1",
             "kind": "Bucket",
             "metadata": { "name": "blobs" },
             "region": "eu-west",
-            "keepVersions": true,
+            "copies": 3,
         })
     );
     assert_eq!(
@@ -688,7 +659,7 @@ fn no_spec_puts_the_fields_at_the_root_of_the_object() {
         properties,
         [
             "apiVersion",
-            "keepVersions",
+            "copies",
             "kind",
             "metadata",
             "region",

@@ -22,6 +22,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod bucket;
+
+use bucket::{Bucket, BucketFields};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// A widget: most shapes a spec holds, two CEL rules, a status, the scale
@@ -840,32 +844,6 @@ async fn hard_shapes_are_accepted_and_stored_faithfully() -> TestResult {
     );
     assert_eq!(status.code, 422, "{status:?}");
     Ok(())
-}
-
-/// A kind whose fields sit at the root of the object (`no_spec`).
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[kube(
-    group = "derive.example.com",
-    version = "v1",
-    kind = "Bucket",
-    namespaced
-)]
-#[kube(no_spec, status = "BucketStatus", derive = "PartialEq")]
-#[kube(printcolumn(name = "Region", type_ = "string", json_path = ".region"))]
-#[kube(selectable = ".region")]
-#[serde(rename_all = "camelCase")]
-pub struct BucketFields {
-    /// Where the bucket lives.
-    pub region: String,
-    /// How many copies of each object are kept.
-    pub copies: Option<u32>,
-}
-
-/// What a `Bucket` looks like now.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-pub struct BucketStatus {
-    /// Whether it can be written to.
-    pub ready: bool,
 }
 
 #[tokio::test]

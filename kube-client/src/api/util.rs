@@ -87,11 +87,7 @@ impl Api<CertificateSigningRequest> {
     /// Reads the certificate signing request called `name` through its
     /// `approval` subresource.
     pub async fn get_approval(&self, name: &str) -> Result<CertificateSigningRequest> {
-        let request = self
-            .requests()?
-            .get_subresource("approval", name)
-            .map_err(Error::BuildRequest)?;
-        self.client().request(request).await
+        self.get_subresource("approval", name).await
     }
 
     /// Patches the conditions of the certificate signing request called

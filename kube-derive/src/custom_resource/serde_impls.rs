@@ -3,20 +3,44 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::DeriveInput;
+use syn::{DeriveInput, Ident, Path};
 
 use super::attrs::KubeAttrs;
 
+/// What both impls name: the crates, the spec type and the `apiVersion`.
+struct Names<'a> {
+    kube_core: &'a Path,
+    serde: &'a Path,
+    /// `serde`'s path for `#[serde(crate = "...")]`.
+    serde_str: String,
+    spec: &'a Ident,
+    api_version: String,
+}
+
+impl<'a> Names<'a> {
+    fn new(input: &'a DeriveInput, attrs: &'a KubeAttrs) -> Self {
+        let serde = &attrs.crates.serde;
+        Self {
+            kube_core: &attrs.crates.kube_core,
+            serde,
+            serde_str: quote!(#serde).to_string().replace(' ', ""),
+            spec: &input.ident,
+            api_version: format!("{}/{}", attrs.group, attrs.version),
+        }
+    }
+}
+
 /// `Serialize` and `Deserialize` for the root type.
 pub(super) fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
-    let KubeAttrs {
-        root, crates, kind, ..
-    } = attrs;
-    let kube_core = &crates.kube_core;
-    let serde = &crates.serde;
-    let serde_str = quote!(#serde).to_string().replace(' ', "");
-    let spec = &input.ident;
-    let api_version = format!("{}/{}", attrs.group, attrs.version);
+    let names = Names::new(input, attrs);
+    let Names {
+        kube_core,
+        serde,
+        serde_str,
+        spec,
+        api_version,
+    } = &names;
+    let KubeAttrs { root, kind, .. } = attrs;
     let root_name = root.to_string();
     let mismatch =
         format!("{{field}} {{found:?}} is not {{expected:?}}: this is not a {root_name}");
@@ -40,7 +64,7 @@ pub(super) fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream
     };
 
     let serialize = if attrs.no_spec {
-        flat_serialize(input, attrs)
+        flat_serialize(&names, attrs)
     } else {
         quote! {
             impl #serde::Serialize for #root {
@@ -108,15 +132,15 @@ pub(super) fn serde_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream
 
 /// `Serialize` for a root type whose spec's fields sit beside `metadata`: a
 /// borrowed copy with the spec flattened, which serde knows how to write.
-fn flat_serialize(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
-    let KubeAttrs {
-        root, crates, kind, ..
-    } = attrs;
-    let kube_core = &crates.kube_core;
-    let serde = &crates.serde;
-    let serde_str = quote!(#serde).to_string().replace(' ', "");
-    let spec = &input.ident;
-    let api_version = format!("{}/{}", attrs.group, attrs.version);
+fn flat_serialize(names: &Names, attrs: &KubeAttrs) -> TokenStream {
+    let Names {
+        kube_core,
+        serde,
+        serde_str,
+        spec,
+        api_version,
+    } = names;
+    let KubeAttrs { root, kind, .. } = attrs;
     let (status_field, status_value) = match &attrs.status {
         Some(status) => (
             quote! {
