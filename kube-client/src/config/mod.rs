@@ -574,4 +574,19 @@ users:
         assert!(text.contains("x-api-key"), "{text}");
         assert!(text.contains("https://k"), "{text}");
     }
+
+    #[test]
+    fn kubeconfigs_compare_by_content_secrets_included() {
+        let yaml = |token: &str| {
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://k\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    token: {token}\n"
+            )
+        };
+        let parse = |token: &str| Kubeconfig::from_yaml(&yaml(token)).expect("kubeconfig");
+        assert_eq!(parse("one"), parse("one"));
+        assert_ne!(parse("one"), parse("two"));
+        let user = |config: Kubeconfig| config.auth_infos[0].auth_info.clone();
+        assert_eq!(user(parse("one")), user(parse("one")));
+        assert_ne!(user(parse("one")), user(parse("two")));
+    }
 }
