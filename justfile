@@ -32,6 +32,12 @@ fuzz-smoke seconds="10":
         RUSTC_BOOTSTRAP=1 cargo fuzz run --target-dir target "$target" -- -max_total_time={{seconds}}; \
     done
 
+# Check the library crates with every direct dependency at the lowest version
+# their manifests declare, in a scratch copy of the workspace (Cargo.lock stays
+# as it is), so that a lower bound that is too low fails here.
+minimal-versions:
+    .ci/minimal-versions
+
 # Build the local control plane (etcd, kube-apiserver, controllers) if its Go sources changed.
 controlplane:
     cargo run -q -p kube-test --example controlplane -- build

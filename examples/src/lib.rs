@@ -11,6 +11,8 @@ pub mod controller_metrics;
 pub mod crd_api;
 pub mod crd_apply;
 pub mod crd_derive;
+pub mod crd_derive_cel;
+pub mod crd_derive_schema;
 pub mod custom_client;
 pub mod demo;
 pub mod dynamic_api;

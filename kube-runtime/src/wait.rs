@@ -40,7 +40,7 @@ pub async fn await_condition<K>(
     cond: impl Condition<K>,
 ) -> Result<Option<K>, Error>
 where
-    K: Clone + Debug + Send + Sync + DeserializeOwned + Resource + 'static,
+    K: Clone + Debug + Send + DeserializeOwned + Resource + 'static,
 {
     let states = watch_object(api, name)
         .try_skip_while(|obj| future::ready(Ok(!cond.matches_object(obj.as_ref()))));
@@ -218,7 +218,7 @@ pub mod conditions {
     }
 
     /// See [`Condition::not`].
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct Not<A>(pub(super) A);
 
     impl<A: Condition<K>, K> Condition<K> for Not<A> {
@@ -228,7 +228,7 @@ pub mod conditions {
     }
 
     /// See [`Condition::and`].
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct And<A, B>(pub(super) A, pub(super) B);
 
     impl<A: Condition<K>, B: Condition<K>, K> Condition<K> for And<A, B> {
@@ -238,7 +238,7 @@ pub mod conditions {
     }
 
     /// See [`Condition::or`].
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct Or<A, B>(pub(super) A, pub(super) B);
 
     impl<A: Condition<K>, B: Condition<K>, K> Condition<K> for Or<A, B> {
@@ -287,7 +287,7 @@ pub mod delete {
         delete_params: &DeleteParams,
     ) -> Result<(), Error>
     where
-        K: Clone + Debug + Send + Sync + DeserializeOwned + Resource + 'static,
+        K: Clone + Debug + Send + DeserializeOwned + Resource + 'static,
     {
         let answer = api
             .delete(name, delete_params)

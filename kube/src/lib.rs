@@ -157,4 +157,7 @@ pub mod prelude {
 
     #[cfg(feature = "runtime")]
     pub use crate::runtime::WatchStreamExt as _;
+
+    #[cfg(feature = "unstable-client")]
+    pub use crate::client::scope::NamespacedRef;
 }

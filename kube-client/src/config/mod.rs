@@ -32,7 +32,7 @@ mod file_config;
 mod file_loader;
 mod incluster_config;
 
-pub use errors::{InferConfigError, KubeconfigError, LoadDataError};
+pub use errors::{InferConfigError, KubeconfigError, LoadDataError, NoProxyError};
 pub use file_config::{
     AuthInfo, AuthProviderConfig, Cluster, Context, ExecAuthCluster, ExecConfig,
     ExecInteractiveMode, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext, NamedExtension,
@@ -601,5 +601,20 @@ users:
         }
         assert!(text.contains("x-api-key"), "{text}");
         assert!(text.contains("https://k"), "{text}");
+    }
+
+    #[test]
+    fn kubeconfigs_compare_by_content_secrets_included() {
+        let yaml = |token: &str| {
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://k\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    token: {token}\n"
+            )
+        };
+        let parse = |token: &str| Kubeconfig::from_yaml(&yaml(token)).expect("kubeconfig");
+        assert_eq!(parse("one"), parse("one"));
+        assert_ne!(parse("one"), parse("two"));
+        let user = |config: Kubeconfig| config.auth_infos[0].auth_info.clone();
+        assert_eq!(user(parse("one")), user(parse("one")));
+        assert_ne!(user(parse("one")), user(parse("two")));
     }
 }

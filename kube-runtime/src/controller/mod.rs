@@ -352,8 +352,7 @@ where
     #[must_use]
     pub fn owns<Child>(self, api: Api<Child>, wc: watcher::Config) -> Self
     where
-        Child:
-            Clone + Resource<DynamicType = ()> + DeserializeOwned + Debug + Send + Sync + 'static,
+        Child: Clone + Resource<DynamicType = ()> + DeserializeOwned + Debug + Send + 'static,
     {
         self.owns_with(api, (), wc)
     }
@@ -367,8 +366,8 @@ where
         wc: watcher::Config,
     ) -> Self
     where
-        Child: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
-        Child::DynamicType: Debug + Eq + Hash + Clone + Send + Sync,
+        Child: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
+        Child::DynamicType: Debug + Eq + Hash + Clone,
     {
         let children = metadata_watcher(api, wc).touched_objects();
         let triggers = trigger_owners(children, self.dyntype.clone(), dyntype);
@@ -415,8 +414,8 @@ where
         mapper: impl Fn(Other) -> I + Sync + Send + 'static,
     ) -> Self
     where
-        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
-        Other::DynamicType: Default + Debug + Clone + Eq + Hash + Send + Sync,
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
+        Other::DynamicType: Default + Debug + Clone + Eq + Hash,
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,
     {
@@ -433,8 +432,8 @@ where
         mapper: impl Fn(Other) -> I + Sync + Send + 'static,
     ) -> Self
     where
-        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
-        Other::DynamicType: Debug + Clone + Eq + Hash + Send + Sync,
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
+        Other::DynamicType: Debug + Clone + Eq + Hash,
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,
     {
