@@ -107,6 +107,17 @@ pub trait ConfigExt: private::Sealed {
     fn openssl_ssl_connector_builder(&self) -> Result<openssl::ssl::SslConnectorBuilder>;
 }
 
+/// hyper-util's TCP connector with the configured connect timeout, for a TLS
+/// connector to wrap.
+#[cfg(feature = "rustls-tls")]
+fn tcp_connector(config: &Config) -> hyper_util::client::legacy::connect::HttpConnector {
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    // The TLS connector decides the scheme; plain TCP must not refuse https.
+    http.enforce_http(false);
+    http.set_connect_timeout(config.connect_timeout);
+    http
+}
+
 mod private {
     pub trait Sealed {}
     impl Sealed for super::Config {}
@@ -148,13 +159,7 @@ impl ConfigExt for Config {
         &self,
     ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>
     {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-        // The connector's TLS decides the scheme; plain TCP must not refuse https.
-        http.enforce_http(false);
-        if let Some(timeout) = self.connect_timeout {
-            http.set_connect_timeout(Some(timeout));
-        }
-        self.rustls_https_connector_with_connector(http)
+        self.rustls_https_connector_with_connector(tcp_connector(self))
     }
 
     #[cfg(feature = "rustls-tls")]
@@ -188,12 +193,7 @@ impl ConfigExt for Config {
             hyper_util::client::legacy::connect::HttpConnector,
         >,
     > {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-        http.enforce_http(false);
-        if let Some(timeout) = self.connect_timeout {
-            http.set_connect_timeout(Some(timeout));
-        }
-        self.openssl_https_connector_with_connector(http)
+        self.openssl_https_connector_with_connector(tcp_connector(self))
     }
 
     #[cfg(feature = "openssl-tls")]

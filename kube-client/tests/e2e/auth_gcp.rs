@@ -5,25 +5,15 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube_client::{
-    Api, Client,
-    api::PostParams,
+    Client,
     config::{AuthInfo, AuthProviderConfig},
 };
 
-use crate::common::{client_in_fresh_namespace, config, service_account_token};
-
-async fn username(client: &Client) -> String {
-    Api::<SelfSubjectReview>::all(client.clone())
-        .create(&PostParams::default(), &SelfSubjectReview::default())
-        .await
-        .expect("a self subject review")
-        .status
-        .and_then(|s| s.user_info)
-        .and_then(|u| u.username)
-        .unwrap_or_default()
-}
+use crate::{
+    auth::username,
+    common::{client_in_fresh_namespace, config, service_account_token},
+};
 
 #[tokio::test]
 async fn the_token_a_gcp_command_prints_is_accepted_and_renewed_after_a_refusal() {
@@ -66,10 +56,10 @@ async fn the_token_a_gcp_command_prints_is_accepted_and_renewed_after_a_refusal(
     };
     let client = Client::try_from(config).expect("client");
     assert_eq!(
-        username(&client).await,
+        username(&client).await.expect("a review"),
         format!("system:serviceaccount:{ns}:gcp-user")
     );
-    username(&client).await;
+    username(&client).await.expect("a review");
     let count = std::fs::read_to_string(&runs)
         .expect("runs")
         .lines()

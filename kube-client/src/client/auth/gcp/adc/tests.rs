@@ -21,6 +21,20 @@ fn write_file(dir: &std::path::Path, json: serde_json::Value) -> PathBuf {
     path
 }
 
+/// A user's credentials file asking `token_uri` for tokens.
+fn user_credentials(dir: &std::path::Path, token_uri: String) -> PathBuf {
+    write_file(
+        dir,
+        serde_json::json!({
+            "type": "authorized_user",
+            "client_id": "id-1",
+            "client_secret": "secret-1",
+            "refresh_token": "refresh-1",
+            "token_uri": token_uri,
+        }),
+    )
+}
+
 fn answering(status: u16, reply: &'static str) -> crate::client::auth::loopback::Handler {
     Arc::new(move |_: &Seen, _: &str| (status, reply.to_string()))
 }
@@ -104,16 +118,7 @@ async fn a_user_s_refresh_token_is_exchanged() {
     ))
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write_file(
-        dir.path(),
-        serde_json::json!({
-            "type": "authorized_user",
-            "client_id": "id-1",
-            "client_secret": "secret-1",
-            "refresh_token": "refresh-1",
-            "token_uri": format!("{base}/token"),
-        }),
-    );
+    let path = user_credentials(dir.path(), format!("{base}/token"));
     let credentials =
         DefaultCredentials::with(from_file(path).expect("a user"), None).expect("credentials");
     let (token, _) = credentials.token().await.expect("a token");
@@ -133,16 +138,7 @@ async fn refusals_name_the_oauth_error_but_echo_nothing_else() {
     ))
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write_file(
-        dir.path(),
-        serde_json::json!({
-            "type": "authorized_user",
-            "client_id": "id-1",
-            "client_secret": "secret-1",
-            "refresh_token": "refresh-1",
-            "token_uri": format!("{base}/token"),
-        }),
-    );
+    let path = user_credentials(dir.path(), format!("{base}/token"));
     let credentials =
         DefaultCredentials::with(from_file(path).expect("a user"), None).expect("credentials");
     let text = credentials.token().await.expect_err("refused").to_string();
