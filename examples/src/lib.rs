@@ -6,6 +6,7 @@
 //! against a real kube-apiserver started by `kube-test`.
 
 pub mod cluster;
+pub mod configmap_rollout;
 pub mod configmapgen;
 pub mod controller_metrics;
 pub mod crd_api;

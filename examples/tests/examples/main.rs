@@ -9,4 +9,5 @@ mod demo;
 mod dynamic;
 mod kube_rs_paths;
 mod pods;
+mod rollout;
 mod watchers;
