@@ -11,3 +11,4 @@ mod kube_rs_paths;
 mod pods;
 mod rollout;
 mod watchers;
+mod webhooks;
