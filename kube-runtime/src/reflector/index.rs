@@ -11,12 +11,7 @@
 //! is replaced or deleted, and a relist builds fresh indexes beside the fresh
 //! objects so that both are swapped in together.
 
-use std::{
-    collections::{HashMap, HashSet},
-    fmt,
-    hash::Hash,
-    sync::Arc,
-};
+use std::{collections::HashMap, fmt, hash::Hash, sync::Arc};
 
 use thiserror::Error;
 
@@ -77,6 +72,8 @@ impl<K> Indexer<K> {
 pub(crate) struct KeyChange {
     removed: Vec<String>,
     added: Vec<String>,
+    /// Keys the object keeps: their entries take its new version.
+    kept: Vec<String>,
 }
 
 impl KeyChange {
@@ -89,7 +86,7 @@ impl KeyChange {
             match (old.peek(), new.peek()) {
                 (Some(o), Some(n)) if o == n => {
                     old.next();
-                    new.next();
+                    change.kept.extend(new.next());
                 }
                 (Some(o), Some(n)) if o < n => change.removed.extend(old.next()),
                 (Some(_), Some(_)) | (None, Some(_)) => change.added.extend(new.next()),
@@ -113,13 +110,15 @@ pub(crate) fn key_changes<K>(
         .collect()
 }
 
-/// One index: every key, with the objects found under it.
+/// One index: every key, with the objects found under it. The objects are
+/// held here as well as in the store's map (one more pointer each), so that
+/// a lookup hashes the key once rather than once more per object found.
 pub(crate) struct Index<K: Lookup>
 where
     K::DynamicType: Eq + Hash,
 {
     name: Arc<str>,
-    entries: HashMap<String, HashSet<ObjectRef<K>>>,
+    entries: HashMap<String, HashMap<ObjectRef<K>, Arc<K>>>,
 }
 
 impl<K: Lookup> Index<K>
@@ -136,7 +135,7 @@ where
     {
         let mut index = Self::empty(indexer);
         for (key, obj) in objects {
-            index.add(key, indexer.sorted_keys(Some(obj)));
+            index.put(key, obj, indexer.sorted_keys(Some(obj)));
         }
         index
     }
@@ -148,9 +147,17 @@ where
         }
     }
 
-    fn add(&mut self, obj: &ObjectRef<K>, keys: Vec<String>) {
+    /// Files `obj` (the version under `at`) under `keys`, replacing the
+    /// version filed there before.
+    fn put(&mut self, at: &ObjectRef<K>, obj: &Arc<K>, keys: Vec<String>) {
         for key in keys {
-            self.entries.entry(key).or_default().insert(obj.clone());
+            let objects = self.entries.entry(key).or_default();
+            match objects.get_mut(at) {
+                Some(filed) => *filed = Arc::clone(obj),
+                None => {
+                    objects.insert(at.clone(), Arc::clone(obj));
+                }
+            }
         }
     }
 
@@ -171,8 +178,11 @@ impl<K: Lookup> Index<K>
 where
     K::DynamicType: Eq + Hash,
 {
-    /// The objects found under `key`.
-    pub(crate) fn objects_under(&self, key: &str) -> impl Iterator<Item = &ObjectRef<K>> {
+    /// The objects found under `key`, with their references.
+    pub(crate) fn objects_under(
+        &self,
+        key: &str,
+    ) -> impl Iterator<Item = (&ObjectRef<K>, &Arc<K>)> {
         self.entries.get(key).into_iter().flatten()
     }
 
@@ -207,11 +217,20 @@ where
         Self(indexers.iter().map(Index::empty).collect())
     }
 
-    /// Moves `obj` from its old keys to its new ones.
-    pub(crate) fn update(&mut self, obj: &ObjectRef<K>, changes: Vec<KeyChange>) {
+    /// Moves the object under `at` from its old keys to its new ones, filing
+    /// `obj` as its version (none when it is deleted: it has no new keys).
+    pub(crate) fn update(
+        &mut self,
+        at: &ObjectRef<K>,
+        obj: Option<&Arc<K>>,
+        changes: Vec<KeyChange>,
+    ) {
         for (index, change) in self.0.iter_mut().zip(changes) {
-            index.remove(obj, change.removed);
-            index.add(obj, change.added);
+            index.remove(at, change.removed);
+            if let Some(obj) = obj {
+                index.put(at, obj, change.added);
+                index.put(at, obj, change.kept);
+            }
         }
     }
 
@@ -265,10 +284,10 @@ mod tests {
         let change = KeyChange::between(keys(&["a", "b", "d"]), keys(&["b", "c", "d", "e"]));
         assert_eq!(change.removed, keys(&["a"]));
         assert_eq!(change.added, keys(&["c", "e"]));
-        assert_eq!(
-            KeyChange::between(keys(&["a"]), keys(&["a"])),
-            KeyChange::default()
-        );
+        assert_eq!(change.kept, keys(&["b", "d"]));
+        let same = KeyChange::between(keys(&["a"]), keys(&["a"]));
+        assert!(same.removed.is_empty() && same.added.is_empty());
+        assert_eq!(same.kept, keys(&["a"]));
         let gone = KeyChange::between(keys(&["a", "b"]), Vec::new());
         assert_eq!(gone.removed, keys(&["a", "b"]));
         assert!(gone.added.is_empty());

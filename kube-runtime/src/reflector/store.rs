@@ -78,13 +78,13 @@ where
 
     /// Stores `obj` under `key`; `changes` says how its index keys move.
     fn insert(&mut self, key: ObjectRef<K>, obj: Arc<K>, changes: Vec<KeyChange>) {
-        self.indexes.update(&key, changes);
+        self.indexes.update(&key, Some(&obj), changes);
         self.objects.insert(key, obj);
     }
 
     /// Removes the object under `key`; `changes` drops its index keys.
     fn remove(&mut self, key: &ObjectRef<K>, changes: Vec<KeyChange>) {
-        self.indexes.update(key, changes);
+        self.indexes.update(key, None, changes);
         self.objects.remove(key);
     }
 
@@ -117,7 +117,7 @@ where
 {
     store: Cache<K>,
     /// The objects (and indexes) of a relist in progress; swapped in whole at
-    /// `InitDone`.
+    /// `InitDone`. Holds one index per indexer at all times.
     buffer: Content<K>,
     /// The store's index functions; empty for a store without indexes.
     indexers: Vec<Indexer<K>>,
@@ -357,7 +357,10 @@ where
     }
 
     fn finish_relist(&mut self, mut changed: impl FnMut(&ObjectRef<K>)) {
-        let fresh = std::mem::take(&mut self.buffer);
+        // The buffer left behind keeps one (empty) index per indexer, as it
+        // must always: `with_index` files a new index at its indexer's place.
+        let idle = Content::with_capacity(0, &self.indexers);
+        let fresh = std::mem::replace(&mut self.buffer, idle);
         fresh.objects.keys().for_each(&mut changed);
         let stale = std::mem::replace(&mut *self.write(), fresh);
         // Free the old copy after releasing the lock.
@@ -536,7 +539,7 @@ where
         let index = store.indexes.named(index)?;
         Ok(index
             .objects_under(key)
-            .filter_map(|found| store.objects.get(found).cloned())
+            .map(|(_, obj)| Arc::clone(obj))
             .collect())
     }
 
@@ -552,7 +555,7 @@ where
             .indexes
             .named(index)?
             .objects_under(key)
-            .cloned()
+            .map(|(at, _)| at.clone())
             .collect())
     }
 
@@ -886,6 +889,42 @@ mod tests {
     }
 
     #[test]
+    fn an_object_that_keeps_its_keys_is_found_in_its_latest_version() {
+        let (store, mut writer) = by_value();
+        let labelled = |version: &str| {
+            let mut obj = cm("a", "x");
+            obj.metadata.labels = Some([("version".to_string(), version.to_string())].into());
+            obj
+        };
+        let version_under = |store: &Store<ConfigMap>| {
+            let found = store.by_index("value", "x").expect("the index exists");
+            let labels = found[0].metadata.labels.clone().unwrap_or_default();
+            labels.get("version").cloned()
+        };
+        writer.apply_watcher_event(&Event::Apply(labelled("1")));
+        writer.apply_watcher_event_owned(Event::Apply(labelled("2")));
+        assert_eq!(version_under(&store).as_deref(), Some("2"));
+        let stored = store
+            .get(&ObjectRef::new("a").within("ns"))
+            .expect("stored");
+        let indexed = &store.by_index("value", "x").expect("the index exists")[0];
+        assert!(
+            Arc::ptr_eq(&stored, indexed),
+            "the index shares the stored object"
+        );
+
+        for event in [
+            Event::Init,
+            Event::InitApply(labelled("3")),
+            Event::InitApply(labelled("4")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(version_under(&store).as_deref(), Some("4"));
+    }
+
+    #[test]
     fn an_object_can_have_several_keys_or_none() {
         let (store, mut writer) = by_value();
         let mut two = cm("two", "x");
@@ -964,6 +1003,22 @@ mod tests {
         );
         writer.apply_watcher_event(&Event::InitDone);
         assert_eq!(under(&store, "x"), ["relisted"]);
+    }
+
+    #[test]
+    fn indexes_added_between_relists_survive_the_next_one() {
+        let (store, writer) = by_value();
+        let mut writer = writer.with_index("name", |cm: &ConfigMap| cm.metadata.name.clone());
+        for event in [Event::Init, Event::InitApply(cm("a", "x")), Event::InitDone] {
+            writer.apply_watcher_event(&event);
+        }
+        let mut writer = writer.with_index("third", |_: &ConfigMap| Some("all".to_string()));
+        // Even a relist whose Init went missing keeps every index in its place.
+        writer.apply_watcher_event(&Event::InitApply(cm("b", "y")));
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(under(&store, "y"), ["b"]);
+        assert_eq!(store.by_index("name", "b").expect("indexed").len(), 1);
+        assert_eq!(store.by_index("third", "all").expect("indexed").len(), 1);
     }
 
     #[test]
