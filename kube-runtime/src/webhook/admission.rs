@@ -1,12 +1,9 @@
 //! Admission endpoints: decode an `AdmissionReview`, ask the handler, and
 //! encode its answer, with the JSON Patch of a mutation worked out here.
 
-use std::{
-    future::Future, marker::PhantomData, panic::AssertUnwindSafe, sync::Arc, time::Duration,
-};
+use std::{future::Future, marker::PhantomData, sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use futures::FutureExt;
 use http::StatusCode;
 use kube_client::core::{
     DynamicObject, Resource,
@@ -19,7 +16,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::http::{Answer, Endpoint, Reply, check_review_type, uid_of};
+use super::http::{
+    Answer, Endpoint, NoAnswer, Reply, call_handler, check_review_type, undecodable,
+};
 
 /// What a mutating webhook's handler answers.
 ///
@@ -176,19 +175,7 @@ where
 {
     let request = match decode::<K>(body) {
         Ok(request) => request,
-        // With a uid, the apiserver shows the answer's message to the user;
-        // without one, only an HTTP error can say what went wrong.
-        Err(problem) => {
-            return match uid_of(body) {
-                Some(uid) => refusal(StatusCode::OK, StatusCode::BAD_REQUEST, Some(uid), problem),
-                None => refusal(
-                    StatusCode::BAD_REQUEST,
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    problem,
-                ),
-            };
-        }
+        Err(problem) => return undecodable(body, problem, refusal),
     };
     let span = tracing::debug_span!(
         "admission",
@@ -214,14 +201,9 @@ where
             Ok(before) => before,
             Err(problem) => return failed(500, problem),
         };
-        let call = AssertUnwindSafe(handler(request)).catch_unwind();
-        match tokio::time::timeout(timeout, call).await {
-            Err(_) => failed(
-                504,
-                format!("the webhook's handler did not answer within {timeout:?}"),
-            ),
-            Ok(Err(_)) => failed(500, "the webhook's handler panicked".into()),
-            Ok(Ok(outcome)) => outcome
+        match call_handler(handler(request), timeout).await {
+            Err(NoAnswer { code, message }) => failed(code, message),
+            Ok(outcome) => outcome
                 .into_response(allowed, before)
                 .unwrap_or_else(|problem| failed(500, problem)),
         }
@@ -251,12 +233,7 @@ fn decode<K: Resource + DeserializeOwned>(body: &[u8]) -> Result<AdmissionReques
             std::any::type_name::<K>()
         )
     })?;
-    check_review_type(
-        &review.types.api_version,
-        &review.types.kind,
-        META_API_VERSION_V1,
-        META_KIND,
-    )?;
+    check_review_type(&review.types, META_API_VERSION_V1, META_KIND)?;
     let request: AdmissionRequest<K> = review
         .try_into()
         .map_err(|error: ConvertAdmissionReviewError| error.to_string())?;

@@ -1,10 +1,9 @@
 //! Conversion endpoints: decode a `ConversionReview`, ask the handler, and
 //! check and encode its answer.
 
-use std::{future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use futures::FutureExt;
 use http::StatusCode;
 use kube_client::core::{
     Status,
@@ -15,7 +14,9 @@ use kube_client::core::{
 };
 use tracing::Instrument;
 
-use super::http::{Answer, Endpoint, Reply, check_review_type, uid_of};
+use super::http::{
+    Answer, Endpoint, NoAnswer, Reply, call_handler, check_review_type, undecodable,
+};
 
 /// A conversion endpoint: `handler` converts the objects of each request.
 pub(crate) struct Conversion<H> {
@@ -52,19 +53,7 @@ where
 {
     let request = match decode(body) {
         Ok(request) => request,
-        // With a uid, the apiserver reports the answer's message; without
-        // one, only an HTTP error can say what went wrong.
-        Err(problem) => {
-            return match uid_of(body) {
-                Some(uid) => refusal(StatusCode::OK, StatusCode::BAD_REQUEST, Some(uid), problem),
-                None => refusal(
-                    StatusCode::BAD_REQUEST,
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    problem,
-                ),
-            };
-        }
+        Err(problem) => return undecodable(body, problem, refusal),
     };
     let span = tracing::debug_span!(
         "conversion",
@@ -79,14 +68,9 @@ where
         ConversionResponse::invalid(Status::failure(&message, "InternalError").with_code(code))
     };
     let response = async move {
-        let call = AssertUnwindSafe(handler(request)).catch_unwind();
-        match tokio::time::timeout(timeout, call).await {
-            Err(_) => failed(
-                504,
-                format!("the webhook's handler did not answer within {timeout:?}"),
-            ),
-            Ok(Err(_)) => failed(500, "the webhook's handler panicked".into()),
-            Ok(Ok(response)) => {
+        match call_handler(handler(request), timeout).await {
+            Err(NoAnswer { code, message }) => failed(code, message),
+            Ok(response) => {
                 let converted = response.converted_objects.len();
                 let succeeded = response.result.status == Some(StatusSummary::Success);
                 if succeeded && converted != sent {
@@ -117,12 +101,7 @@ fn finish(mut response: ConversionResponse, uid: String) -> Reply {
 fn decode(body: &[u8]) -> Result<ConversionRequest, String> {
     let review: ConversionReview = serde_json::from_slice(body)
         .map_err(|error| format!("the ConversionReview does not decode: {error}"))?;
-    check_review_type(
-        &review.types.api_version,
-        &review.types.kind,
-        META_API_VERSION_V1,
-        META_KIND,
-    )?;
+    check_review_type(&review.types, META_API_VERSION_V1, META_KIND)?;
     let request = ConversionRequest::from_review(review).map_err(|error| error.to_string())?;
     if request.uid.is_empty() {
         return Err("the ConversionReview's request has no uid".into());

@@ -2,13 +2,17 @@
 //! check the method, content type and size, read the body in time, and let
 //! the endpoint answer.
 
-use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap, future::Future, panic::AssertUnwindSafe, pin::Pin, sync::Arc,
+    time::Duration,
+};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Body;
-use kube_client::core::Status;
+use kube_client::core::{Status, TypeMeta};
 
 /// The largest review read: the apiserver's own limit on a request body is
 /// 3 MiB, and a review can hold an object and its old version.
@@ -167,8 +171,51 @@ fn check_content_type(value: Option<&HeaderValue>) -> Result<(), String> {
     }
 }
 
+/// How an endpoint answers a review it refuses: with HTTP `status`, `code` in
+/// the review's status, the request's `uid` when known, and `message`.
+pub(crate) type Refusal = fn(StatusCode, StatusCode, Option<String>, String) -> Reply;
+
+/// The answer to a review that did not decode. With the uid it holds, if
+/// any, the apiserver shows the answer's message to the user: a 200 carrying
+/// a 400 in the review. Without one only an HTTP 400 can say what went wrong.
+pub(crate) fn undecodable(body: &[u8], problem: String, refusal: Refusal) -> Reply {
+    match uid_of(body) {
+        Some(uid) => refusal(StatusCode::OK, StatusCode::BAD_REQUEST, Some(uid), problem),
+        None => refusal(
+            StatusCode::BAD_REQUEST,
+            StatusCode::BAD_REQUEST,
+            None,
+            problem,
+        ),
+    }
+}
+
+/// Why a handler gave no answer: the code and message to answer with instead.
+pub(crate) struct NoAnswer {
+    pub(crate) code: u16,
+    pub(crate) message: String,
+}
+
+/// Runs a handler's future, giving it `timeout` and catching a panic.
+pub(crate) async fn call_handler<F: Future>(
+    call: F,
+    timeout: Duration,
+) -> Result<F::Output, NoAnswer> {
+    match tokio::time::timeout(timeout, AssertUnwindSafe(call).catch_unwind()).await {
+        Err(_) => Err(NoAnswer {
+            code: 504,
+            message: format!("the webhook's handler did not answer within {timeout:?}"),
+        }),
+        Ok(Err(_)) => Err(NoAnswer {
+            code: 500,
+            message: "the webhook's handler panicked".into(),
+        }),
+        Ok(Ok(output)) => Ok(output),
+    }
+}
+
 /// The `request.uid` of a review that did not decode whole, if it has one.
-pub(crate) fn uid_of(body: &[u8]) -> Option<String> {
+fn uid_of(body: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Review {
         request: Option<Request>,
@@ -183,11 +230,11 @@ pub(crate) fn uid_of(body: &[u8]) -> Option<String> {
 
 /// Checks a review's `apiVersion` and `kind` against what the endpoint serves.
 pub(crate) fn check_review_type(
-    api_version: &str,
-    kind: &str,
+    types: &TypeMeta,
     expected_api_version: &str,
     expected_kind: &str,
 ) -> Result<(), String> {
+    let TypeMeta { api_version, kind } = types;
     if kind != expected_kind || api_version != expected_api_version {
         return Err(format!(
             "this webhook serves {expected_api_version} {expected_kind}, not {} {}",
@@ -366,19 +413,22 @@ mod tests {
 
     #[test]
     fn a_review_of_another_type_is_named_in_the_problem() {
-        let problem = check_review_type(
-            "apiextensions.k8s.io/v1",
-            "ConversionReview",
-            "admission.k8s.io/v1",
-            "AdmissionReview",
-        )
-        .expect_err("the wrong kind");
+        let types = |api_version: &str, kind: &str| TypeMeta {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        };
+        let conversion = types("apiextensions.k8s.io/v1", "ConversionReview");
+        let problem = check_review_type(&conversion, "admission.k8s.io/v1", "AdmissionReview")
+            .expect_err("the wrong kind");
         assert!(
             problem.contains("not apiextensions.k8s.io/v1 ConversionReview"),
             "{problem}"
         );
-        let problem = check_review_type("", "", "admission.k8s.io/v1", "AdmissionReview")
+        let problem = check_review_type(&types("", ""), "admission.k8s.io/v1", "AdmissionReview")
             .expect_err("no type");
         assert!(problem.contains("(no apiVersion) (no kind)"), "{problem}");
+        assert!(
+            check_review_type(&conversion, "apiextensions.k8s.io/v1", "ConversionReview").is_ok()
+        );
     }
 }
