@@ -37,7 +37,7 @@
 //! own entries, and applying one condition leaves the others alone. (A
 //! custom resource's lists are otherwise atomic: one apply replaces the whole
 //! list, taking the other managers' conditions with it.) With the `schema`
-//! feature, [`schema`] is that schema, for one attribute on the field:
+//! feature, `conditions::schema` is that schema, for one attribute on the field:
 //!
 //! ```
 //! # #[cfg(feature = "schema")] {
