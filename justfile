@@ -66,7 +66,8 @@ check:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # Benchmarks side by side with kube 5 from crates.io and against the decoding limit:
-# every scenario, each client in fresh processes, medians of several runs. Writes
+# every scenario, each client in fresh processes, medians of several runs; index_lookup
+# and indexed_sync measure our store indexes alone (kube 5 has none). Writes
 # target/bench/results.json. Flags: --reps N, --only watch_decode,initial_sync,...
 bench *FLAGS: controlplane
     cargo build --release --manifest-path benches/Cargo.toml

@@ -14,7 +14,8 @@
 //!
 //! Around the controller: [`finalizer`](mod@finalizer) for cleanup before deletion, [`events`]
 //! to tell users what happened, [`wait`] for conditions, and
-//! [`leader_election`] to run one active replica among several.
+//! [`leader_election`] to run one active replica among several. With the
+//! `webhook` feature, `webhook` serves admission and conversion webhooks.
 //!
 //! # A cache that follows the cluster
 //!
@@ -59,6 +60,8 @@ pub mod scheduler;
 pub mod utils;
 pub mod wait;
 pub mod watcher;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use controller::{Config, Controller, applier};
 pub use finalizer::finalizer;

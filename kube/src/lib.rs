@@ -53,6 +53,8 @@
 //! - `jsonpatch`: `Patch::Json` (RFC 6902 JSON patches).
 //! - `gzip`: ask the apiserver for compressed responses.
 //! - `metrics`: controller metrics registered into a `prometheus-client` registry.
+//! - `webhook`: `runtime::webhook`, an HTTPS server for admission and CRD
+//!   conversion webhooks (implies `runtime` and `admission`).
 //! - `aws-lc-rs`: rustls with the aws-lc-rs provider instead of ring.
 //! - `webpki-roots`: when a cluster names no certificate authority, trust the
 //!   webpki (Mozilla) root set compiled into the binary instead of the

@@ -10,5 +10,7 @@ mod demo;
 mod dynamic;
 mod kube_rs_paths;
 mod pods;
+mod rollout;
 mod watchers;
+mod webhooks;
 mod whoami;

@@ -5,6 +5,7 @@
 
 mod bookmarks;
 mod common;
+mod conditions;
 mod controller;
 mod convergence;
 mod events;
@@ -18,3 +19,5 @@ mod reflector;
 mod shared_reflector;
 mod wait;
 mod watcher;
+#[cfg(feature = "webhook")]
+mod webhook;
