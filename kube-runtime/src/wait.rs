@@ -92,6 +92,10 @@ impl<K, F: Fn(Option<&K>) -> bool> Condition<K> for F {
 
 /// Common conditions.
 pub mod conditions {
+    /// The trait every condition implements, here too for code that imports
+    /// it from this module.
+    pub use super::Condition;
+
     use k8s_openapi::{
         api::{
             apps::v1::Deployment,
@@ -103,7 +107,6 @@ pub mod conditions {
     };
     use kube_client::core::Resource;
 
-    use super::Condition;
 
     /// The object with this uid is gone (absent, or replaced by a new object of
     /// the same name).
