@@ -107,7 +107,6 @@ pub mod conditions {
     };
     use kube_client::core::Resource;
 
-
     /// The object with this uid is gone (absent, or replaced by a new object of
     /// the same name).
     #[must_use]
