@@ -60,6 +60,7 @@ impl ControllerMetrics {
     pub(super) fn new(families: Arc<Families>, wanted: &str, concurrency: u16) -> Self {
         let claim = families.names.claim(wanted);
         let name = claim.name().to_string();
+        families.in_flight.register(&name);
         let controller = ControllerLabel {
             controller: name.clone(),
         };

@@ -31,6 +31,12 @@ struct Running {
 }
 
 impl InFlightCollector {
+    /// Lists `controller`, with nothing running yet, so that its series
+    /// exist from the start.
+    pub(crate) fn register(&self, controller: &str) {
+        self.lock().entry(controller.to_string()).or_default();
+    }
+
     /// Notes a reconcile of `controller` starting now; returns its number.
     pub(crate) fn start(&self, controller: &str) -> u64 {
         let mut controllers = self.lock();
@@ -129,6 +135,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn running_reconciles_are_aged_at_the_scrape() {
         let collector = std::sync::Arc::new(InFlightCollector::default());
+        collector.register("pods");
+        assert!(
+            scrape(collector.clone()).contains(
+                r#"workqueue_longest_running_processor_seconds{controller="pods",name="pods"} 0.0"#
+            ),
+            "listed before anything runs"
+        );
         let first = collector.start("pods");
         tokio::time::advance(Duration::from_secs(3)).await;
         collector.start("pods");
