@@ -9,5 +9,6 @@ mod custom_clients;
 mod demo;
 mod dynamic;
 mod kube_rs_paths;
+mod operator;
 mod pods;
 mod watchers;
