@@ -15,9 +15,8 @@
 //! Around the controller: [`finalizer`](mod@finalizer) for cleanup before deletion, [`events`]
 //! to tell users what happened, [`wait`] for conditions, and
 //! [`leader_election`] to run one active replica among several. With the
-//! `metrics` feature, [`metrics`](mod@metrics) records controller-runtime's metrics;
-//! with `probes`, [`probes`](mod@probes) serves `/healthz`, `/readyz` and
-//! `/metrics`.
+//! `metrics` feature, `metrics` records controller-runtime's metrics; with
+//! `probes`, `probes` serves `/healthz`, `/readyz` and `/metrics`.
 //!
 //! # A cache that follows the cluster
 //!

@@ -1,43 +1,5 @@
 //! Backing off failed objects one by one: client-go's
-//! `DefaultTypedControllerRateLimiter`.
-//!
-//! A controller counts, for each object, the reconciles that failed in a
-//! row; a success starts the count over. An error policy can read the count
-//! with [`consecutive_failures`], and a controller given an [`ErrorBackoff`]
-//! (see [`Config::error_backoff`](super::Config::error_backoff)) waits longer
-//! after each failure before trying the object again: 5 ms after the first,
-//! 10 ms after the second, doubling up to 1000 s. Across all objects, retries
-//! also draw from a token bucket (10 a second, bursts of 100), and each waits
-//! for the later of the two, as client-go's default limiter combines them.
-//!
-//! The error policy keeps its say. Its [`Action`](super::Action) is honoured
-//! as before, and the backoff only lengthens it: a failed object is retried
-//! after the longer of the policy's requeue and the backoff's delay, and an
-//! error policy returning `Action::await_change()` still means "do not retry".
-//! For client-go's delays exactly, the error policy returns
-//! `Action::requeue(Duration::ZERO)`, i.e. "as soon as the backoff allows".
-//!
-//! ```
-//! use std::{sync::Arc, time::Duration};
-//! use k8s_openapi::api::core::v1::ConfigMap;
-//! use kube_runtime::controller::{self, Action, Config, ErrorBackoff};
-//!
-//! #[derive(Debug, thiserror::Error)]
-//! #[error("reconcile failed")]
-//! struct Error;
-//!
-//! fn error_policy(_: Arc<ConfigMap>, _: &Error, _: Arc<()>) -> Action {
-//!     match controller::consecutive_failures() {
-//!         // Ten failures in a row: give up until the object changes.
-//!         Some(failures) if failures >= 10 => Action::await_change(),
-//!         // Otherwise as soon as the backoff allows.
-//!         _ => Action::requeue(Duration::ZERO),
-//!     }
-//! }
-//!
-//! let config = Config::default().error_backoff(ErrorBackoff::default());
-//! // Controller::new(..).with_config(config).run(reconcile, error_policy, ctx)
-//! ```
+//! `DefaultTypedControllerRateLimiter`. See [`ErrorBackoff`].
 
 use std::{collections::HashMap, hash::Hash, time::Duration};
 
@@ -66,9 +28,46 @@ pub(crate) fn with_consecutive_failures<R>(failures: u32, f: impl FnOnce() -> R)
     CONSECUTIVE_FAILURES.sync_scope(failures, f)
 }
 
-/// How long a failed object waits before it is reconciled again: per object,
-/// an exponential delay; across all objects, optionally, a token bucket. See
-/// the [module](self).
+/// How long a failed object waits before it is reconciled again: client-go's
+/// `DefaultTypedControllerRateLimiter`.
+///
+/// A controller counts, for each object, the reconciles that failed in a
+/// row; a success starts the count over. An error policy can read the count
+/// with [`consecutive_failures`], and a controller given an [`ErrorBackoff`]
+/// (see [`Config::error_backoff`](crate::controller::Config::error_backoff)) waits longer
+/// after each failure before trying the object again: 5 ms after the first,
+/// 10 ms after the second, doubling up to 1000 s. Across all objects, retries
+/// also draw from a token bucket (10 a second, bursts of 100), and each waits
+/// for the later of the two, as client-go's default limiter combines them.
+///
+/// The error policy keeps its say. Its [`Action`](crate::controller::Action) is honoured
+/// as before, and the backoff only lengthens it: a failed object is retried
+/// after the longer of the policy's requeue and the backoff's delay, and an
+/// error policy returning `Action::await_change()` still means "do not retry".
+/// For client-go's delays exactly, the error policy returns
+/// `Action::requeue(Duration::ZERO)`, i.e. "as soon as the backoff allows".
+///
+/// ```
+/// use std::{sync::Arc, time::Duration};
+/// use k8s_openapi::api::core::v1::ConfigMap;
+/// use kube_runtime::controller::{self, Action, Config, ErrorBackoff};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("reconcile failed")]
+/// struct Error;
+///
+/// fn error_policy(_: Arc<ConfigMap>, _: &Error, _: Arc<()>) -> Action {
+///     match controller::consecutive_failures() {
+///         // Ten failures in a row: give up until the object changes.
+///         Some(failures) if failures >= 10 => Action::await_change(),
+///         // Otherwise as soon as the backoff allows.
+///         _ => Action::requeue(Duration::ZERO),
+///     }
+/// }
+///
+/// let config = Config::default().error_backoff(ErrorBackoff::default());
+/// // Controller::new(..).with_config(config).run(reconcile, error_policy, ctx)
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorBackoff {
     base: Duration,

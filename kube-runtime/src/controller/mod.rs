@@ -33,6 +33,16 @@
 //! not reconciled again until its reconcile returns, and a graceful shutdown
 //! waits for it; wrap those waits in `tokio::time::timeout`.
 //!
+//! ## Backoff, rate limits, metrics and readiness
+//!
+//! All off until asked for: [`Config::error_backoff`] retries each failing
+//! object after growing delays (client-go's default controller rate limiter,
+//! see [`ErrorBackoff`]; an error policy reads the count with
+//! [`consecutive_failures`]); [`Config::rate_limit`] paces reconciles across
+//! all objects; `Controller::with_metrics` (feature `metrics`) records
+//! controller-runtime's metrics; [`Controller::synced`] tells a readiness
+//! probe when the controller has listed what it watches.
+//!
 //! To run one active replica among several, drive the controller inside
 //! [`LeaderElector::run`](crate::leader_election::LeaderElector::run): it runs
 //! only while its replica holds the Lease, and is dropped in time when the

@@ -129,8 +129,12 @@ impl ClientMetrics {
     }
 }
 
-/// Records every request that passes through it into [`ClientMetrics`]; see
-/// the [module](self) for where it counts attempts.
+/// Records every request that passes through it into [`ClientMetrics`].
+///
+/// On top of the default stack it hands its metrics down to the retry layer,
+/// which records every attempt; in a stack of your own without that retry
+/// layer, it records what it sees: put it below your retry layer, and under
+/// the base URI layer so that it sees the host.
 #[derive(Debug, Clone)]
 pub struct MetricsLayer {
     metrics: ClientMetrics,

@@ -22,7 +22,7 @@
 //!
 //! Two layers are off unless added, as in client-go: [`RateLimitLayer`]
 //! (client-side rate limiting, `QPS` and `Burst`) and, with the `metrics`
-//! feature, [`MetricsLayer`] (client-go's `rest_client_*` metrics). Added on
+//! feature, `MetricsLayer` (client-go's `rest_client_*` metrics). Added on
 //! top of the default stack, they still act on every attempt: they hand their
 //! bucket and metrics down in the request's extensions, and the retry layer
 //! takes a token before each retry and records each attempt.
@@ -54,7 +54,7 @@ use crate::error::TimeoutLimit;
 
 /// What the layers above the retry layer ask of each attempt it makes, found
 /// in the request's extensions: a token before every attempt after the first
-/// ([`RateLimitLayer`]), and a record of every attempt ([`MetricsLayer`]).
+/// ([`RateLimitLayer`]), and a record of every attempt (`MetricsLayer`).
 pub(crate) struct AttemptDuties<'a> {
     extensions: &'a Extensions,
 }

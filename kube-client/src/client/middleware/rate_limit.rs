@@ -162,13 +162,11 @@ mod tests {
     use crate::client::Body;
 
     type Seen = Arc<Mutex<Vec<(u128, bool)>>>;
+    type Answer = Ready<Result<Response<Body>, Infallible>>;
 
     /// A service answering at once, noting when each request arrived (in
     /// milliseconds from its making) and whether it carried the bucket along.
-    fn recording(
-        seen: &Seen,
-    ) -> ServiceFn<impl FnMut(Request<Body>) -> Ready<Result<Response<Body>, Infallible>> + Clone>
-    {
+    fn recording(seen: &Seen) -> ServiceFn<impl FnMut(Request<Body>) -> Answer + Clone> {
         let origin = Instant::now();
         let seen = Arc::clone(seen);
         service_fn(move |request: Request<Body>| {
