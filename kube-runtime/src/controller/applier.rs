@@ -404,6 +404,14 @@ mod tests {
             self.calls().into_iter().map(|(name, _, _)| name).collect()
         }
 
+        /// The millisecond each call started at.
+        fn start_millis(&self) -> Vec<u128> {
+            self.calls()
+                .into_iter()
+                .map(|(_, _, at)| at.as_millis())
+                .collect()
+        }
+
         /// The second each call started at.
         fn start_secs(&self) -> Vec<u64> {
             self.calls()
@@ -414,6 +422,7 @@ mod tests {
     }
 
     type Queue = mpsc::UnboundedSender<Result<ObjectRef<ConfigMap>, Infallible>>;
+    type Requests = mpsc::UnboundedReceiver<Result<ObjectRef<ConfigMap>, Infallible>>;
 
     /// A reconciler that logs its calls, takes `secs` seconds, and returns what
     /// `decide` says for the n-th call (0-based).
@@ -490,6 +499,18 @@ mod tests {
         mpsc::unbounded()
     }
 
+    /// A store listed with `o0`..`o{n-1}`, and a queue that requested each
+    /// of them once, then ended.
+    fn all_triggered(n: usize) -> (Store<ConfigMap>, Writer<ConfigMap>, Requests) {
+        let objects: Vec<_> = (0..n).map(|i| cm(&format!("o{i}"), "1")).collect();
+        let (store, writer) = listed(&objects);
+        let (tx, rx) = queue();
+        for i in 0..n {
+            trigger(&tx, &format!("o{i}"));
+        }
+        (store, writer, rx)
+    }
+
     fn trigger(queue: &Queue, name: &str) {
         queue
             .unbounded_send(Ok(obj_ref(name)))
@@ -543,14 +564,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn concurrency_bound_is_respected() {
-        let objects: Vec<_> = (0..6).map(|i| cm(&format!("o{i}"), "1")).collect();
-        let (store, _writer) = listed(&objects);
+        let (store, _writer, rx) = all_triggered(6);
         let log = Arc::new(Log::default());
-        let (tx, rx) = queue();
-        for i in 0..6 {
-            trigger(&tx, &format!("o{i}"));
-        }
-        drop(tx);
         let outcomes: Vec<_> = applier(
             reconciler(log.clone(), 1, await_change),
             never_requeue,
@@ -909,11 +924,7 @@ mod tests {
         for _ in 0..8 {
             applier.next().await.expect("an outcome").ok();
         }
-        let starts: Vec<u128> = log
-            .calls()
-            .iter()
-            .map(|(_, _, at)| at.as_millis())
-            .collect();
+        let starts = log.start_millis();
         // 0, +5, +10, +20, +40 (success, back in 60 s), then +5, +10 again.
         assert_eq!(starts, [0, 5, 15, 35, 75, 60_075, 60_080, 60_090]);
         assert_eq!(
@@ -955,24 +966,14 @@ mod tests {
             "retried after the policy said to wait for a change"
         );
         // The policy's second wins over 700 ms, then 1.4 s wins over it.
-        let starts: Vec<u128> = log
-            .calls()
-            .iter()
-            .map(|(_, _, at)| at.as_millis())
-            .collect();
+        let starts = log.start_millis();
         assert_eq!(starts, [0, 1000, 2400]);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_rate_limit_paces_reconciles_across_objects() {
-        let objects: Vec<_> = (0..5).map(|i| cm(&format!("o{i}"), "1")).collect();
-        let (store, _writer) = listed(&objects);
+        let (store, _writer, rx) = all_triggered(5);
         let log = Arc::new(Log::default());
-        let (tx, rx) = queue();
-        for i in 0..5 {
-            trigger(&tx, &format!("o{i}"));
-        }
-        drop(tx);
         let limit = crate::controller::RateLimit::new(2.0, 2).expect("valid");
         let outcomes: Vec<_> = applier(
             reconciler(log.clone(), 0, await_change),
@@ -985,11 +986,7 @@ mod tests {
         .collect()
         .await;
         assert_eq!(outcomes.len(), 5);
-        let starts: Vec<u128> = log
-            .calls()
-            .iter()
-            .map(|(_, _, at)| at.as_millis())
-            .collect();
+        let starts = log.start_millis();
         assert_eq!(starts, [0, 0, 500, 1000, 1500]);
     }
 

@@ -12,7 +12,7 @@ use kube_runtime::{
     controller::{Action, Synced},
     leader_election::LeaderElector,
     metrics::Metrics,
-    probes::{Probes, Standby},
+    probes::{ProbeServer, Probes, Standby},
     watcher,
 };
 use kube_test::faults::{Fault, FaultRule, Match};
@@ -57,6 +57,27 @@ fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+/// Serves `registry` and the readiness of `controller` on a free port, and
+/// runs the controller (reconciling every object successfully) until the
+/// returned guard is dropped.
+async fn serve_and_run(
+    controller: Controller<ConfigMap>,
+    registry: Registry,
+) -> (ProbeServer, Background) {
+    let probes = Probes::new()
+        .metrics(registry)
+        .ready_when_synced(controller.synced())
+        .serve(any_port())
+        .await
+        .expect("the server starts");
+    let running = Background::drive(controller.run(
+        |_: Arc<ConfigMap>, _: Arc<()>| async { Ok::<_, Never>(Action::await_change()) },
+        |_, _, _| Action::await_change(),
+        Arc::new(()),
+    ));
+    (probes, running)
+}
+
 #[tokio::test]
 async fn readyz_waits_until_every_watch_of_the_controller_has_listed() {
     let (proxy, direct, ns) = crate::common::proxy_and_fresh_namespace().await;
@@ -79,18 +100,8 @@ async fn readyz_waits_until_every_watch_of_the_controller_has_listed() {
     )
     .with_metrics(metrics)
     .named("probed");
-    let probes = Probes::new()
-        .metrics(registry)
-        .ready_when_synced(controller.synced())
-        .serve(any_port())
-        .await
-        .expect("the server starts");
+    let (probes, _controller) = serve_and_run(controller, registry).await;
     let addr = probes.local_addr();
-    let _controller = Background::drive(controller.run(
-        |_: Arc<ConfigMap>, _: Arc<()>| async { Ok::<_, Never>(Action::await_change()) },
-        |_, _, _| Action::await_change(),
-        Arc::new(()),
-    ));
 
     assert_eq!(get(addr, "/healthz").await, (200, "ok\n".into()));
     // The ConfigMaps are listed and reconciled; the Secrets are not listed.
@@ -126,17 +137,7 @@ async fn metrics_lists_every_controller_metric_with_its_labels() {
         watcher::Config::default().labels(OURS),
     )
     .with_metrics(metrics);
-    let probes = Probes::new()
-        .metrics(registry)
-        .ready_when_synced(controller.synced())
-        .serve(any_port())
-        .await
-        .expect("the server starts");
-    let _controller = Background::drive(controller.run(
-        |_: Arc<ConfigMap>, _: Arc<()>| async { Ok::<_, Never>(Action::await_change()) },
-        |_, _, _| Action::await_change(),
-        Arc::new(()),
-    ));
+    let (probes, _controller) = serve_and_run(controller, registry).await;
     let _elector = tokio::spawn(async move { elector.run(futures::future::pending::<()>()).await });
     let body = eventually("a reconcile and leadership", || async {
         let (_, body) = get(probes.local_addr(), "/metrics").await;

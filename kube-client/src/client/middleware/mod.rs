@@ -157,6 +157,18 @@ mod tests {
         })
     }
 
+    /// `GET https://k:6443/api` through `stack`.
+    async fn get_api<S>(stack: S) -> Response<Body>
+    where
+        S: tower::Service<Request<Body>, Response = Response<Body>>,
+        S::Error: std::fmt::Debug,
+    {
+        let request = Request::get("https://k:6443/api")
+            .body(Body::empty())
+            .expect("request");
+        stack.oneshot(request).await.expect("answered")
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_rate_limit_on_top_also_holds_back_the_retries_below() {
         let arrivals = Arc::default();
@@ -164,14 +176,7 @@ mod tests {
         let stack = RateLimitLayer::new(limit).layer(
             retry::RetryLayer::new(RetryLimits::default()).layer(busy_once(Arc::clone(&arrivals))),
         );
-        let response = stack
-            .oneshot(
-                Request::get("https://k:6443/api")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("answered");
+        let response = get_api(stack).await;
         assert_eq!(response.status(), StatusCode::OK);
         // The server asked for no wait; the retry still waited a second for
         // its token.
@@ -186,14 +191,7 @@ mod tests {
         let stack = metrics
             .layer()
             .layer(retry::RetryLayer::new(RetryLimits::default()).layer(busy_once(Arc::default())));
-        stack
-            .oneshot(
-                Request::get("https://k:6443/api")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("answered");
+        get_api(stack).await;
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodable");
         for expected in [
