@@ -2,17 +2,30 @@
 //! labels and buckets, in a `prometheus-client` registry, so that the
 //! dashboards and alerts written for Go operators work unchanged.
 //!
-//! ```
-//! use kube_runtime::metrics::Metrics;
+//! ```no_run
+//! use std::sync::Arc;
+//! use futures::StreamExt;
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube_client::{Api, Client};
+//! use kube_runtime::{
+//!     Controller, controller::Action, leader_election::LeaderElector, metrics::Metrics, watcher,
+//! };
 //! use prometheus_client::registry::Registry;
 //!
+//! # async fn reconcile(_: Arc<ConfigMap>, _: Arc<()>) -> Result<Action, kube_client::Error> { todo!() }
+//! # fn error_policy(_: Arc<ConfigMap>, _: &kube_client::Error, _: Arc<()>) -> Action { todo!() }
+//! # async fn run(client: Client) {
 //! let mut registry = Registry::default();
 //! let metrics = Metrics::new(&mut registry);
-//! // Controller::new(..).with_metrics(metrics.clone()).run(..)
-//! // LeaderElector::new(..).with_metrics(metrics.clone())
-//! let mut text = String::new();
-//! prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-//! assert!(text.contains("controller_runtime_reconcile_time_seconds"));
+//! let elector = LeaderElector::new(client.clone(), "default", "my-operator", "replica-a")
+//!     .with_metrics(metrics.clone());
+//! let controller = Controller::new(Api::<ConfigMap>::all(client), watcher::Config::default())
+//!     .with_metrics(metrics)
+//!     .run(reconcile, error_policy, Arc::new(()))
+//!     .for_each(|_| async {});
+//! let _ = elector.run(controller).await;
+//! // Serve `registry` at /metrics, e.g. with `probes::Probes` (feature `probes`).
+//! # }
 //! ```
 //!
 //! Every controller given these metrics (with
