@@ -54,7 +54,8 @@ demo *FLAGS:
     @"$CARGO_TARGET_DIR/debug/demo" {{FLAGS}}
 
 # Run the example operator until Ctrl-C, on $KUBECONFIG's cluster or else on a local
-# control plane. Flags: --local, --kubeconfig PATH.
+# control plane, with leader election and /healthz, /readyz and /metrics on 127.0.0.1:8080.
+# Flags: --local, --kubeconfig PATH, --namespace NS, --probes-addr ADDR.
 operator *FLAGS:
     @cargo build -p examples --bin operator
     @"$CARGO_TARGET_DIR/debug/operator" {{FLAGS}}

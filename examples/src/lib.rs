@@ -23,6 +23,7 @@ pub mod event_watcher;
 pub mod leader_election;
 pub mod multi_watcher;
 pub mod node_watcher;
+pub mod operator;
 pub mod output;
 pub mod pod_api;
 pub mod pod_paged;

@@ -15,7 +15,9 @@
 //! Around the controller: [`finalizer`](mod@finalizer) for cleanup before deletion, [`events`]
 //! to tell users what happened, [`wait`] for conditions, and
 //! [`leader_election`] to run one active replica among several. With the
-//! `webhook` feature, `webhook` serves admission and conversion webhooks.
+//! `metrics` feature, `metrics` records controller-runtime's metrics; with
+//! `probes`, `probes` serves `/healthz`, `/readyz` and `/metrics`; with
+//! `webhook`, `webhook` serves admission and conversion webhooks.
 //!
 //! # A cache that follows the cluster
 //!
@@ -55,6 +57,8 @@ pub mod finalizer;
 pub mod leader_election;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "probes")]
+pub mod probes;
 pub mod reflector;
 pub mod scheduler;
 pub mod utils;

@@ -9,6 +9,7 @@ mod custom_clients;
 mod demo;
 mod dynamic;
 mod kube_rs_paths;
+mod operator;
 mod pods;
 mod rollout;
 mod watchers;

@@ -51,6 +51,7 @@ mod json;
 #[cfg(feature = "kubelet-debug")]
 mod kubelet_debug;
 pub mod middleware;
+pub mod rate_limit;
 mod requests;
 pub mod retry;
 mod stack;

@@ -3,6 +3,7 @@
 //!
 //! Every test needs the control plane: when it cannot start, the tests fail.
 
+mod backoff;
 mod bookmarks;
 mod common;
 mod conditions;
@@ -14,6 +15,8 @@ mod leader_election;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod owned_children;
+#[cfg(feature = "probes")]
+mod probes;
 mod reflector;
 #[cfg(feature = "unstable-runtime-subscribe")]
 mod shared_reflector;
