@@ -5,12 +5,16 @@
 //! `examples/` are thin `main`s around them, and `tests/examples.rs` runs each
 //! against a real kube-apiserver started by `kube-test`.
 
+pub mod admission_webhook;
 pub mod cluster;
+pub mod configmap_rollout;
 pub mod configmapgen;
 pub mod controller_metrics;
 pub mod crd_api;
 pub mod crd_apply;
 pub mod crd_derive;
+pub mod crd_derive_cel;
+pub mod crd_derive_schema;
 pub mod custom_client;
 pub mod demo;
 pub mod dynamic_api;
@@ -19,11 +23,13 @@ pub mod event_watcher;
 pub mod leader_election;
 pub mod multi_watcher;
 pub mod node_watcher;
+pub mod operator;
 pub mod output;
 pub mod pod_api;
 pub mod pod_paged;
 pub mod pod_reflector;
 pub mod secret_reflector;
+pub mod whoami;
 
 /// Logs to stderr at `default_level` (e.g. `"warn"`), unless `RUST_LOG` says
 /// otherwise; in colour only when stderr is a terminal and `NO_COLOR` is unset.

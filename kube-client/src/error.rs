@@ -26,7 +26,13 @@
 use std::{error::Error as StdError, fmt, time::Duration};
 
 use http::StatusCode;
-use kube_core::{Status, response::StatusSummary};
+use kube_core::response::StatusSummary;
+
+#[allow(deprecated)]
+pub use kube_core::ErrorResponse;
+/// The apiserver's answer when it refuses a request, kept whole in
+/// [`Error::Api`].
+pub use kube_core::Status;
 
 /// A boxed error from a tower service: the HTTP stack, TLS, or a layer.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -128,8 +134,8 @@ pub enum Error {
     #[error("discovery failed: {0}")]
     Discovery(#[source] DiscoveryError),
 
-    /// The TLS settings could not be loaded for the `openssl-tls` names of
-    /// this crate, which are served by rustls.
+    /// The OpenSSL TLS settings of a [`ConfigExt`](crate::client::ConfigExt)
+    /// connector could not be made (feature `openssl-tls`).
     #[cfg(all(feature = "client", feature = "openssl-tls"))]
     #[error("the TLS settings could not be loaded: {0}")]
     OpensslTls(#[source] crate::client::OpensslTlsError),

@@ -6,10 +6,14 @@
 //! - A [`Config`] says where the apiserver is and how to prove who you are. It is
 //!   usually inferred the way `kubectl` does it: the current context of the
 //!   kubeconfig, or the pod's service account inside a cluster.
-//! - A [`Client`] is made from a `Config`. It owns the connections (HTTP/2 over
-//!   rustls), adds credentials to every request, retries what is safe to retry,
-//!   and turns the apiserver's answers into Rust values — or into
-//!   [`Error::Api`] carrying the server's `Status` when it says no.
+//! - A [`Client`] is made from a `Config`. It sends every request through a
+//!   tower service: by default a stack of small layers (see
+//!   [`client::middleware`]) that adds credentials, retries what is safe to
+//!   retry and bounds every wait, over connections speaking HTTP/2 over rustls.
+//!   It turns the apiserver's answers into Rust values — or into
+//!   [`Error::Api`] carrying the server's `Status` when it says no. Layers of
+//!   your own go on top with [`client::ClientBuilder`]; any other service, such
+//!   as a `tower-test` mock, goes under [`Client::new`].
 //! - An [`Api<K>`](Api) binds a client to one resource type `K` in one namespace
 //!   (or all of them) and offers its verbs: `get`, `list`, `create`, `replace`,
 //!   `patch`, `delete`, `watch`, and subresources such as `status`, `scale` and
@@ -45,7 +49,8 @@
 //! - `client` (default): [`Client`], [`Api`] and [`Discovery`].
 //! - `config` (default, through `client`): kubeconfig and in-cluster configuration.
 //! - `rustls-tls` and `ring` (default): TLS by rustls with the ring provider.
-//! - `gzip`: ask the server for compressed responses.
+//! - `gzip`: ask the server for compressed responses, and decompress them as
+//!   they stream.
 //! - `jsonpatch`: `Patch::Json` (RFC 6902).
 //! - `admission`: `api::admission`, the `AdmissionReview` types of admission
 //!   webhooks (from `kube-core`).
@@ -61,11 +66,16 @@
 //!   both are on).
 //! - `webpki-roots`: trust the webpki root set, compiled in, instead of the
 //!   operating system's store when a cluster names no certificate authority.
+//! - `metrics`: client-go's request metrics in a `prometheus-client` registry
+//!   (`client::middleware::ClientMetrics`, `ClientBuilder::with_metrics`).
 //! - `hyper-util-tracing`: `tracing` events of the connection pool beneath the
 //!   HTTP client.
-//! - `http-proxy`, `socks5`, `proxy`, `openssl-tls`: accepted so dependency
-//!   lines written for kube-rs resolve. Proxies always work; TLS is always
-//!   rustls, and `openssl-tls` turns on `rustls-tls` with ring.
+//! - `openssl-tls`: OpenSSL connectors from `ConfigExt`, for stacks built by
+//!   hand; the default stack stays on rustls (this turns on `rustls-tls`).
+//! - `oauth`: Google's application default credentials for the `gcp`
+//!   auth-provider of kubeconfig files.
+//! - `http-proxy`, `socks5`, `proxy`: accepted so dependency lines written for
+//!   kube-rs resolve; proxies always work.
 //!
 //! Watching for the long run (relists, bookmarks, backoff), caching and
 //! controllers are the job of `kube-runtime`, built on this crate.

@@ -42,6 +42,9 @@ use crate::{
     metadata::TypeMeta,
 };
 
+#[cfg(feature = "cel")]
+mod cel_request;
+
 /// The `kind` of an admission review.
 pub const META_KIND: &str = "AdmissionReview";
 /// The `apiVersion` of admission reviews this module speaks.

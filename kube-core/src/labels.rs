@@ -34,6 +34,7 @@ use std::{
 };
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use serde::{Deserialize, Serialize};
 
 /// A label selector (or one of its parts) that is not valid, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,7 +66,11 @@ pub trait SelectorExt: private::Sealed {
 }
 
 /// One requirement on an object's labels.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Serialized as a tagged variant, e.g. `{"In": ["tier", ["db", "web"]]}`, the
+/// form kube-rs writes, so selectors kept in an object's status or a config
+/// file read back the same with either.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Expression {
     /// The label is set to one of the values: `key in (a,b)`.
     In(String, BTreeSet<String>),
@@ -157,7 +162,9 @@ impl std::str::FromStr for Expression {
 
 /// A label selector: every [`Expression`] must hold. The empty selector selects
 /// everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+///
+/// Serialized as the list of its [`Expression`]s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Selector(Vec<Expression>);
 
 impl Selector {

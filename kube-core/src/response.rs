@@ -86,8 +86,11 @@ impl Status {
         self.status == Some(StatusSummary::Failure)
     }
 
+    /// The reason says so, or, when the reason is none the apiserver
+    /// documents (empty or from a newer server), the status code does: the
+    /// rule client-go's `IsNotFound` and friends follow.
     fn is(&self, reason: &str, code: u16) -> bool {
-        self.reason == reason || (self.reason.is_empty() && self.code == code)
+        self.reason == reason || (!reason::is_known(&self.reason) && self.code == code)
     }
 
     /// `404 NotFound`: the object does not exist.
@@ -103,7 +106,7 @@ impl Status {
     /// `409 Conflict`: a write lost a race (stale resource version, or a field
     /// manager conflict in server-side apply).
     pub fn is_conflict(&self) -> bool {
-        self.reason == reason::CONFLICT || (self.reason.is_empty() && self.code == 409)
+        self.is(reason::CONFLICT, 409)
     }
 
     /// `403 Forbidden`: authorization denied the request.
@@ -222,6 +225,9 @@ pub mod reason {
     pub const INVALID: &str = "Invalid";
     /// The server could not finish in time; retrying may help (500 or 504).
     pub const SERVER_TIMEOUT: &str = "ServerTimeout";
+    /// The object could not be read from storage, e.g. it is corrupt or
+    /// cannot be decrypted (500).
+    pub const STORAGE_READ_ERROR: &str = "StorageReadError";
     /// The request timed out before the server could finish (504).
     pub const TIMEOUT: &str = "Timeout";
     /// The client is sending too many requests (429).
@@ -242,6 +248,43 @@ pub mod reason {
     pub const EXPIRED: &str = "Expired";
     /// The server is unavailable (503).
     pub const SERVICE_UNAVAILABLE: &str = "ServiceUnavailable";
+
+    /// Every reason above but [`UNKNOWN`].
+    const KNOWN: &[&str] = &[
+        UNAUTHORIZED,
+        FORBIDDEN,
+        NOT_FOUND,
+        ALREADY_EXISTS,
+        CONFLICT,
+        GONE,
+        INVALID,
+        SERVER_TIMEOUT,
+        STORAGE_READ_ERROR,
+        TIMEOUT,
+        TOO_MANY_REQUESTS,
+        BAD_REQUEST,
+        METHOD_NOT_ALLOWED,
+        NOT_ACCEPTABLE,
+        REQUEST_ENTITY_TOO_LARGE,
+        UNSUPPORTED_MEDIA_TYPE,
+        INTERNAL_ERROR,
+        EXPIRED,
+        SERVICE_UNAVAILABLE,
+    ];
+
+    /// Whether `reason` is one of the reasons listed here; the empty
+    /// [`UNKNOWN`] reason is not.
+    ///
+    /// ```
+    /// use kube_core::response::reason;
+    ///
+    /// assert!(reason::is_known("NotFound"));
+    /// assert!(!reason::is_known(reason::UNKNOWN));
+    /// assert!(!reason::is_known("SomethingNewer"));
+    /// ```
+    pub fn is_known(reason: &str) -> bool {
+        KNOWN.contains(&reason)
+    }
 }
 
 #[cfg(test)]
@@ -284,6 +327,29 @@ mod tests {
         );
         assert!(Status::failure("nope", reason::FORBIDDEN).is_forbidden());
         assert!(Status::success().is_success());
+    }
+
+    #[test]
+    fn the_code_decides_only_when_the_reason_is_unknown() {
+        // A reason no release documents (empty, or from a newer server): the code decides.
+        assert!(Status::failure("gone", "").with_code(404).is_not_found());
+        assert!(
+            Status::failure("gone", "Vanished")
+                .with_code(404)
+                .is_not_found()
+        );
+        assert!(Status::failure("busy", "").with_code(409).is_conflict());
+        // A known reason speaks for itself, whatever the code.
+        assert!(
+            !Status::failure("no", reason::FORBIDDEN)
+                .with_code(404)
+                .is_not_found()
+        );
+        assert!(
+            !Status::failure("unreadable", reason::STORAGE_READ_ERROR)
+                .with_code(500)
+                .is_invalid()
+        );
     }
 
     #[test]

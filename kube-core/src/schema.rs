@@ -316,6 +316,70 @@ pub fn custom_resource_schema(
     status: Option<Schema>,
     validations: impl IntoIterator<Item = crate::cel::Rule>,
 ) -> Schema {
+    let mut properties = object_properties();
+    properties.insert("spec".into(), spec.to_value());
+    if let Some(status) = status {
+        properties.insert("status".into(), status.to_value());
+    }
+    let mut rest = Map::new();
+    rest.insert("required".into(), Value::Array(vec!["spec".into()]));
+    root_schema(description, properties, rest, validations)
+}
+
+/// The schema of a custom resource's root object whose fields sit beside
+/// `metadata` instead of under `spec`, as `#[kube(no_spec)]` implements
+/// `JsonSchema` with.
+///
+/// The properties of `fields` (a struct's schema) become the root's, with
+/// their `required` list and their own CEL rules; the other parts are as in
+/// [`custom_resource_schema`].
+///
+/// ```
+/// use kube_core::schema::custom_resource_schema_without_spec;
+///
+/// let schema = custom_resource_schema_without_spec(
+///     "A bucket.",
+///     schemars::json_schema!({
+///         "type": "object",
+///         "properties": { "region": { "type": "string" } },
+///         "required": ["region"],
+///     }),
+///     None,
+///     [],
+/// );
+/// assert_eq!(schema.pointer("/properties/region/type").unwrap(), "string");
+/// assert!(schema.pointer("/properties/spec").is_none());
+/// assert_eq!(schema.get("required").unwrap(), &serde_json::json!(["region"]));
+/// ```
+pub fn custom_resource_schema_without_spec(
+    description: &str,
+    fields: Schema,
+    status: Option<Schema>,
+    validations: impl IntoIterator<Item = crate::cel::Rule>,
+) -> Schema {
+    let mut properties = object_properties();
+    let mut rest = match fields.to_value() {
+        Value::Object(fields) => fields,
+        // `true` or `false`: no properties to lift.
+        _ => Map::new(),
+    };
+    if let Some(Value::Object(lifted)) = rest.remove("properties") {
+        properties.extend(lifted);
+    }
+    if let Some(status) = status {
+        properties.insert("status".into(), status.to_value());
+    }
+    // What else the struct's schema says about itself (its required fields,
+    // rules, unknown fields kept) now holds for the root; its type and
+    // description are the root's own.
+    for key in ["type", "description", "title"] {
+        rest.remove(key);
+    }
+    root_schema(description, properties, rest, validations)
+}
+
+/// The properties every object has: `apiVersion`, `kind` and `metadata`.
+fn object_properties() -> Map<String, Value> {
     let mut properties = Map::new();
     let string = |description: &str| {
         let mut node = Map::new();
@@ -331,15 +395,22 @@ pub fn custom_resource_schema(
     let mut metadata = Map::new();
     metadata.insert("type".into(), "object".into());
     properties.insert("metadata".into(), Value::Object(metadata));
-    properties.insert("spec".into(), spec.to_value());
-    if let Some(status) = status {
-        properties.insert("status".into(), status.to_value());
-    }
+    properties
+}
+
+/// A root object schema with `properties`, the other keys in `rest`, and the
+/// CEL `validations` added to the rules `rest` may already hold.
+fn root_schema(
+    description: &str,
+    properties: Map<String, Value>,
+    rest: Map<String, Value>,
+    validations: impl IntoIterator<Item = crate::cel::Rule>,
+) -> Schema {
     let mut root = Map::new();
     root.insert("type".into(), "object".into());
     root.insert("description".into(), description.into());
     root.insert("properties".into(), Value::Object(properties));
-    root.insert("required".into(), Value::Array(vec!["spec".into()]));
+    root.extend(rest);
     let mut schema = Schema::from(root);
     for mut rule in validations {
         rule.transform(&mut schema);

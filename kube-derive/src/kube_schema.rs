@@ -8,9 +8,13 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{Attribute, Data, DeriveInput, Expr, ExprLit, Fields, Lit, Path};
+use syn::{Attribute, Data, DeriveInput, Expr, Fields, Path};
 
-use crate::parse::{CratesAttr, Errors, expr_value, for_each_item, key_of, unknown_key};
+use crate::cel_names::{merge_strategy_expr, rule_expr};
+
+use crate::parse::{
+    CratesAttr, Errors, expr_value, flag_value, for_each_item, key_of, unknown_key,
+};
 
 /// Attributes the copy keeps: the ones `schemars` reads.
 const KEPT_ATTRIBUTES: &[&str] = &["doc", "serde", "schemars", "validate", "garde"];
@@ -28,6 +32,8 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
 struct XKube {
     validations: Vec<Expr>,
     merge_strategy: Option<Expr>,
+    /// `cel`: generate `validate_cel` (struct only).
+    cel: bool,
 }
 
 fn parse_x_kube(
@@ -38,7 +44,7 @@ fn parse_x_kube(
     let mut out = XKube::default();
     let mut crates = crates;
     let keys: &[&str] = if crates.is_some() {
-        &["validation", "merge_strategy", "crates"]
+        &["validation", "merge_strategy", "cel", "crates"]
     } else {
         &["validation", "merge_strategy"]
     };
@@ -63,9 +69,19 @@ fn parse_x_kube(
                     Some(crates) => crates.parse(meta, &["kube_core", "schemars", "serde", "serde_json", "std"]),
                     None => Err(meta.error("`crates(...)` belongs on the struct, not on a field")),
                 },
-                "rule" | "cel" => Err(meta.error(format!(
-                    "unknown key `{key}` in #[x_kube(...)]: CEL rules are written `validation = \"...\"`"
-                ))),
+                "cel" if crates.is_some() => {
+                    if out.cel {
+                        return Err(meta.error("`cel` is given twice: keep one"));
+                    }
+                    out.cel = flag_value(meta, &key)?;
+                    Ok(())
+                }
+                "cel" => Err(meta.error(
+                    "`cel` belongs on the struct: it generates `validate_cel` for the whole type",
+                )),
+                "rule" => Err(meta.error(
+                    "unknown key `rule` in #[x_kube(...)]: CEL rules are written `validation = \"...\"`",
+                )),
                 _ => Err(unknown_key(meta, &key, "#[x_kube(...)]", keys)),
             }
         });
@@ -75,16 +91,14 @@ fn parse_x_kube(
 
 /// The `#[schemars(transform = ...)]` attributes standing for `x_kube`.
 fn transforms(x_kube: &XKube, kube_core: &Path) -> Vec<TokenStream> {
-    let rules = x_kube.validations.iter().map(|expr| match expr {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => quote!(#[schemars(transform = #kube_core::cel::Rule::new(#lit))]),
-        other => quote!(#[schemars(transform = #kube_core::cel::Rule::from(#other))]),
+    let rules = x_kube.validations.iter().map(|expr| {
+        let rule = rule_expr(expr, kube_core);
+        quote!(#[schemars(transform = #rule)])
     });
-    let strategy = x_kube
-        .merge_strategy
-        .iter()
-        .map(|expr| quote!(#[schemars(transform = #kube_core::cel::MergeStrategy::from(#expr))]));
+    let strategy = x_kube.merge_strategy.iter().map(|expr| {
+        let strategy = merge_strategy_expr(expr, kube_core);
+        quote!(#[schemars(transform = #strategy)])
+    });
     rules.chain(strategy).collect()
 }
 
@@ -211,7 +225,27 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         .predicates
         .push(syn::parse_quote!(#copy #ty_generics: #schemars::JsonSchema));
 
+    let validate_cel = container.cel.then(|| {
+        let serde_json = &crates.serde_json;
+        quote! {
+            impl #impl_generics #ident #ty_generics #where_clause {
+                /// Checks `value` (this type serialized to JSON) against the
+                /// CEL rules of this type's schema, without an apiserver;
+                /// `old` is the previous value, for rules comparing with
+                /// `oldSelf`, or `None` for a creation.
+                pub fn validate_cel(
+                    value: &#serde_json::Value,
+                    old: #std::option::Option<&#serde_json::Value>,
+                ) -> #std::result::Result<(), #kube_core::cel::ValidationErrors> {
+                    #kube_core::cel::validate_cel_schema::<Self>(value, old)
+                }
+            }
+        }
+    });
+
     Ok(quote! {
+        #validate_cel
+
         const _: () = {
             #[derive(#schemars::JsonSchema)]
             #[schemars(crate = #schemars_str)]

@@ -12,6 +12,7 @@
 //! names `::kube::core` (and the crates it re-exports), which `crates(...)`
 //! overrides when `kube` is not a dependency.
 
+mod cel_names;
 mod custom_resource;
 mod kube_schema;
 mod parse;
@@ -125,6 +126,21 @@ mod snapshots;
 /// - `validation = "self.spec.min <= self.spec.max"` (repeatable): a CEL rule at
 ///   the root of the schema; also takes any expression convertible into
 ///   `kube::core::cel::Rule`, e.g. `validation = Rule::new("...").message("...")`.
+///   `Rule`, `Message`, `Reason`, `ListMerge`, `MapMerge` and `StructMerge` need
+///   no import there (a name of your module's own wins over them).
+/// - `cel`: also generates `Foo::validate_cel(&self)` and
+///   `Foo::validate_cel_update(&self, old: &Self)`, which check an object
+///   against the definition's CEL rules without an apiserver (`kube`'s `cel`
+///   feature; needs the derived schema).
+///
+/// The object's shape:
+///
+/// - `no_spec`: the spec struct's fields sit at the root of the object, beside
+///   `metadata`, instead of under `spec` — for kinds defined that way. The
+///   generated type keeps its `spec` field (`Foo::new`, `HasSpec` and `Api<Foo>`
+///   work as usual); serialization and the schema flatten it. Paths in
+///   `printcolumn` and `selectable` then leave out `.spec`, and no field may be
+///   named (or renamed to) `apiVersion`, `kind`, `metadata` or `status`.
 ///
 /// The generated type:
 ///
@@ -171,6 +187,13 @@ pub fn derive_custom_resource(input: proc_macro::TokenStream) -> proc_macro::Tok
 ///   `validation = Rule::new("self != ''").message("must not be empty")`.
 /// - `merge_strategy = ListMerge::Set` (fields; or `MapMerge::Atomic`,
 ///   `StructMerge::Granular`, ...): how server-side apply merges the field.
+/// - `cel` (struct only): also generates
+///   `T::validate_cel(value: &serde_json::Value, old: Option<&serde_json::Value>)`,
+///   which checks a JSON value against the type's CEL rules without an
+///   apiserver, e.g. a part of a resource in a unit test (`kube`'s `cel` feature).
+///
+/// `Rule`, `Message`, `Reason`, `ListMerge`, `MapMerge` and `StructMerge` need
+/// no import in these expressions; a name of your module's own wins over them.
 /// - `crates(kube_core = "::kube_core", schemars = "::schemars", std = "::std")`
 ///   (struct only): crate paths, as for `CustomResource`; `serde` and
 ///   `serde_json` are accepted too, though the derive needs neither.
@@ -179,7 +202,7 @@ pub fn derive_custom_resource(input: proc_macro::TokenStream) -> proc_macro::Tok
 /// `#[serde(...)]`, doc comments) works as with `#[derive(JsonSchema)]`.
 ///
 /// ```
-/// use kube::{CustomResource, KubeSchema, core::cel::Rule};
+/// use kube::{CustomResource, KubeSchema};
 /// use serde::{Deserialize, Serialize};
 ///
 /// /// Limits on a pool.
@@ -214,8 +237,8 @@ pub fn derive_schema_validation(input: proc_macro::TokenStream) -> proc_macro::T
 /// `#[resource(inherit = "ConfigMap")]` (or `inherit = ConfigMap`) takes the kind,
 /// group, version, plural and scope of `ConfigMap`; the wrapper's own `metadata`
 /// field serves as the object's metadata. Useful to read built-in objects into a
-/// narrower or richer type of your own. `crates(kube_core = "...", std = "...")`
-/// overrides the paths to `kube_core` and `std`.
+/// narrower or richer type of your own. `crates(kube_core = "...", k8s_openapi = "...", std = "...")`
+/// overrides the paths to `kube_core`, `k8s_openapi` and `std`.
 ///
 /// ```
 /// use std::collections::BTreeMap;

@@ -32,7 +32,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                     inherit = Some(path_value(meta, &key)?);
                     Ok(())
                 }
-                "crates" => crates.parse(meta, &["kube_core", "std"]),
+                "crates" => crates.parse(meta, &["kube_core", "k8s_openapi", "std"]),
                 _ => Err(unknown_key(
                     meta,
                     &key,
@@ -82,7 +82,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         return Ok(TokenStream::new());
     };
     let crates = crates.resolve();
-    let (kube_core, std) = (&crates.kube_core, &crates.std);
+    let (kube_core, k8s_openapi, std) = (&crates.kube_core, &crates.k8s_openapi, &crates.std);
+    let object_meta = quote!(#k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta);
     let ident = &input.ident;
     let inherited = quote!(<#inherit as #kube_core::Resource>);
 
@@ -111,11 +112,11 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #inherited::plural(dt)
             }
 
-            fn meta(&self) -> &#kube_core::ObjectMeta {
+            fn meta(&self) -> &#object_meta {
                 &self.metadata
             }
 
-            fn meta_mut(&mut self) -> &mut #kube_core::ObjectMeta {
+            fn meta_mut(&mut self) -> &mut #object_meta {
                 &mut self.metadata
             }
         }

@@ -15,6 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod bucket;
+
 /// A namespaced resource using most attributes.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, Default, JsonSchema)]
 #[kube(group = "clux.dev", version = "v1", kind = "Foo", namespaced)]
@@ -604,4 +606,87 @@ fn versions_of_one_kind_merge_into_one_definition() {
 
     let mismatched = merge_crds(vec![v1::Thing::crd(), Foo::crd()], "v1").expect_err("two kinds");
     assert!(mismatched.to_string().contains("differs"), "{mismatched}");
+}
+
+#[test]
+fn no_spec_puts_the_fields_at_the_root_of_the_object() {
+    use bucket::{Bucket, BucketFields, BucketStatus};
+
+    let mut bucket = Bucket::new(
+        "blobs",
+        BucketFields {
+            region: "eu-west".into(),
+            copies: Some(3),
+        },
+    );
+    assert_eq!(bucket.spec().region, "eu-west");
+    let json = serde_json::to_value(&bucket).expect("serializable");
+    assert_eq!(
+        json,
+        json!({
+            "apiVersion": "derive.example.com/v1",
+            "kind": "Bucket",
+            "metadata": { "name": "blobs" },
+            "region": "eu-west",
+            "copies": 3,
+        })
+    );
+    assert_eq!(
+        serde_json::from_value::<Bucket>(json).expect("reads back"),
+        bucket
+    );
+
+    bucket.status = Some(BucketStatus { ready: true });
+    let json = serde_json::to_value(&bucket).expect("serializable");
+    assert_eq!(json["status"], json!({ "ready": true }));
+    assert_eq!(
+        serde_json::from_value::<Bucket>(json).expect("reads back"),
+        bucket
+    );
+
+    let crd = Bucket::crd();
+    let version = &crd.spec.versions[0];
+    let schema = serde_json::to_value(&version.schema).expect("serializable");
+    let root = &schema["openAPIV3Schema"];
+    let mut properties: Vec<&str> = root["properties"]
+        .as_object()
+        .expect("properties")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    properties.sort();
+    assert_eq!(
+        properties,
+        [
+            "apiVersion",
+            "copies",
+            "kind",
+            "metadata",
+            "region",
+            "status"
+        ]
+    );
+    assert_eq!(root["required"], json!(["region"]));
+    assert_eq!(
+        version.selectable_fields.as_ref().expect("selectable")[0].json_path,
+        ".region"
+    );
+}
+
+/// A wrapper naming `k8s-openapi` by its own path.
+#[derive(kube::Resource, Clone, Debug, Deserialize)]
+#[resource(
+    inherit = "k8s_openapi::api::core::v1::Secret",
+    crates(k8s_openapi = "::k8s_openapi")
+)]
+struct OpaqueSecret {
+    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+}
+
+#[test]
+fn resource_takes_the_k8s_openapi_path_from_crates() {
+    let secret: OpaqueSecret =
+        serde_json::from_value(json!({ "metadata": { "name": "token" } })).expect("readable");
+    assert_eq!(secret.meta().name.as_deref(), Some("token"));
+    assert_eq!(OpaqueSecret::kind(&()), "Secret");
 }

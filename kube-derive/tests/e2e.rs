@@ -22,6 +22,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod bucket;
+
+use bucket::{Bucket, BucketFields};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// A widget: most shapes a spec holds, two CEL rules, a status, the scale
@@ -839,5 +843,65 @@ async fn hard_shapes_are_accepted_and_stored_faithfully() -> TestResult {
             .await,
     );
     assert_eq!(status.code, 422, "{status:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn objects_without_a_spec_keep_their_fields_at_the_root() -> TestResult {
+    let env = TestEnv::start().await?;
+    env.install_crd(Bucket::crd()).await?;
+    let client = env.client().await?;
+    let namespace = env.fresh_namespace().await?;
+    let buckets: Api<Bucket> = Api::namespaced(client.clone(), &namespace);
+    for (name, region) in [("logs", "eu"), ("media", "us"), ("backups", "eu")] {
+        let fields = BucketFields {
+            region: region.into(),
+            copies: Some(2),
+        };
+        buckets
+            .create(&PostParams::default(), &Bucket::new(name, fields))
+            .await?;
+    }
+
+    // On the wire, the fields are beside `metadata`, not under `spec`.
+    let gvk = kube::core::GroupVersionKind::gvk("derive.example.com", "v1", "Bucket");
+    let untyped: Api<DynamicObject> =
+        Api::namespaced_with(client, &namespace, &kube::core::ApiResource::from_gvk(&gvk));
+    let stored = untyped.get("logs").await?;
+    assert_eq!(stored.data["region"], "eu");
+    assert_eq!(stored.data["copies"], 2);
+    assert!(stored.data.get("spec").is_none(), "{:?}", stored.data);
+
+    let logs = buckets.get("logs").await?;
+    assert_eq!(
+        logs.spec,
+        BucketFields {
+            region: "eu".into(),
+            copies: Some(2)
+        }
+    );
+
+    let in_eu = buckets
+        .list(&ListParams::default().fields("region=eu"))
+        .await?;
+    let mut names: Vec<_> = in_eu
+        .items
+        .iter()
+        .filter_map(|b| b.meta().name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["backups", "logs"]);
+
+    // A field the schema does not know is pruned, and a missing required one refused.
+    let status = refusal(
+        untyped
+            .create(
+                &PostParams::default(),
+                &DynamicObject::new("nowhere", &kube::core::ApiResource::from_gvk(&gvk))
+                    .data(json!({ "copies": 1 })),
+            )
+            .await,
+    );
+    assert_eq!(status.code, 422, "region is required: {status:?}");
     Ok(())
 }

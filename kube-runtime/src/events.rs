@@ -111,10 +111,11 @@ impl From<&str> for Reporter {
     }
 }
 
-/// The identity of an object reference for aggregation: the fields that name
-/// the object, not the version it was seen at.
+/// An [`ObjectReference`] compared and hashed by the fields that name the
+/// object (API version, kind, namespace, name, uid), not by the version it was
+/// seen at: two events about the same object aggregate into one series.
 #[derive(Debug, Clone)]
-struct Reference(ObjectReference);
+pub struct Reference(ObjectReference);
 
 impl PartialEq for Reference {
     fn eq(&self, other: &Self) -> bool {

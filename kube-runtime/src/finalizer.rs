@@ -41,6 +41,9 @@ use thiserror::Error;
 use crate::controller::Action;
 
 /// What went wrong while managing a finalizer.
+///
+/// The variants are those of kube-rs, so an exhaustive `match` written for it
+/// compiles here; the context that does not fit them is in the `Display` text.
 #[derive(Debug, Error)]
 pub enum Error<ReconcileErr>
 where
@@ -55,19 +58,20 @@ where
     /// Adding the finalizer failed.
     #[error("adding the finalizer failed: {0}")]
     AddFinalizer(#[source] kube_client::Error),
-    /// Reading the object's current state before its cleanup failed; the
-    /// cleanup will be attempted again.
-    #[error("reading the object before its cleanup failed: {0}")]
-    ReadObject(#[source] kube_client::Error),
-    /// Removing the finalizer failed; the cleanup will run again.
-    #[error("removing the finalizer failed: {0}")]
+    /// Letting a deleted object go failed: either reading it afresh before
+    /// its cleanup, or removing the finalizer after it. Either way the
+    /// finalizer stays, and the cleanup is attempted again.
+    #[error("reading the deleted object or removing its finalizer failed: {0}")]
     RemoveFinalizer(#[source] kube_client::Error),
     /// The object has no name, so it cannot be patched.
     #[error("the object has no name")]
     UnnamedObject,
-    /// The finalizer name is not usable.
-    #[error("invalid finalizer name {0:?}: use a qualified name such as \"example.com/cleanup\"")]
-    InvalidFinalizer(String),
+    /// The finalizer name cannot be stored in `metadata.finalizers`: it is
+    /// empty or holds whitespace or control characters.
+    #[error(
+        "invalid finalizer name: it must be non-empty, without whitespace or control characters, e.g. \"example.com/cleanup\""
+    )]
+    InvalidFinalizer,
 }
 
 /// What the reconcile passed to [`finalizer`] is asked to do.
@@ -99,7 +103,9 @@ where
     ReconcileFut::Error: StdError + 'static,
 {
     if !is_usable_finalizer_name(finalizer_name) {
-        return Err(Error::InvalidFinalizer(finalizer_name.to_string()));
+        // The error has no room for the name; the log says which one it was.
+        tracing::error!(finalizer = finalizer_name, "invalid finalizer name");
+        return Err(Error::InvalidFinalizer);
     }
     let name = obj.meta().name.clone().ok_or(Error::UnnamedObject)?;
     let has_finalizer = obj.finalizers().iter().any(|f| f == finalizer_name);
@@ -181,7 +187,7 @@ where
     K: Resource + Clone + DeserializeOwned + Debug,
     E: StdError + 'static,
 {
-    let current = api.get_opt(name).await.map_err(Error::ReadObject)?;
+    let current = api.get_opt(name).await.map_err(Error::RemoveFinalizer)?;
     Ok(current.filter(|current| {
         current.meta().uid == obj.meta().uid
             && current.finalizers().iter().any(|f| f == finalizer_name)

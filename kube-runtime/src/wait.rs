@@ -40,7 +40,7 @@ pub async fn await_condition<K>(
     cond: impl Condition<K>,
 ) -> Result<Option<K>, Error>
 where
-    K: Clone + Debug + Send + Sync + DeserializeOwned + Resource + 'static,
+    K: Clone + Debug + Send + DeserializeOwned + Resource + 'static,
 {
     let states = watch_object(api, name)
         .try_skip_while(|obj| future::ready(Ok(!cond.matches_object(obj.as_ref()))));
@@ -92,6 +92,10 @@ impl<K, F: Fn(Option<&K>) -> bool> Condition<K> for F {
 
 /// Common conditions.
 pub mod conditions {
+    /// The trait every condition implements, here too for code that imports
+    /// it from this module.
+    pub use super::Condition;
+
     use k8s_openapi::{
         api::{
             apps::v1::Deployment,
@@ -102,8 +106,6 @@ pub mod conditions {
         apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
     };
     use kube_client::core::Resource;
-
-    use super::Condition;
 
     /// The object with this uid is gone (absent, or replaced by a new object of
     /// the same name).
@@ -218,7 +220,7 @@ pub mod conditions {
     }
 
     /// See [`Condition::not`].
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct Not<A>(pub(super) A);
 
     impl<A: Condition<K>, K> Condition<K> for Not<A> {
@@ -228,7 +230,7 @@ pub mod conditions {
     }
 
     /// See [`Condition::and`].
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct And<A, B>(pub(super) A, pub(super) B);
 
     impl<A: Condition<K>, B: Condition<K>, K> Condition<K> for And<A, B> {
@@ -238,7 +240,7 @@ pub mod conditions {
     }
 
     /// See [`Condition::or`].
-    #[derive(Debug, Clone, Copy)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct Or<A, B>(pub(super) A, pub(super) B);
 
     impl<A: Condition<K>, B: Condition<K>, K> Condition<K> for Or<A, B> {
@@ -287,7 +289,7 @@ pub mod delete {
         delete_params: &DeleteParams,
     ) -> Result<(), Error>
     where
-        K: Clone + Debug + Send + Sync + DeserializeOwned + Resource + 'static,
+        K: Clone + Debug + Send + DeserializeOwned + Resource + 'static,
     {
         let answer = api
             .delete(name, delete_params)

@@ -151,6 +151,11 @@ impl<K> OccupiedEntry<'_, K> {
     /// when it was modified, and does nothing when it is unchanged. Afterwards
     /// the entry holds the object as the server stored it.
     ///
+    /// With [`PostParams::dry_run`] the server only checks the change: the
+    /// entry then holds the object as the server would have stored it, and
+    /// the change stays pending, so a later commit without `dry_run` still
+    /// creates or replaces the object.
+    ///
     /// A replace that lost a race with another writer fails with
     /// [`CommitError::Save`] holding a `409 Conflict` [`Error::Api`]; it is not
     /// retried.
@@ -165,7 +170,9 @@ impl<K> OccupiedEntry<'_, K> {
             State::Modified => self.api.replace(self.name, pp, &self.object).await,
         };
         self.object = saved.map_err(CommitError::Save)?;
-        self.state = State::Clean;
+        if !pp.dry_run {
+            self.state = State::Clean;
+        }
         Ok(())
     }
 

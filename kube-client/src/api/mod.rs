@@ -94,6 +94,9 @@ pub struct Api<K> {
     metadata_api: bool,
     /// Why the namespace cannot be used in a URL, reported by every request.
     invalid_namespace: Option<String>,
+    /// Known to be cluster-scoped at runtime ([`Api::dynamic`] with
+    /// [`Scope::Cluster`]): a namespace does not apply.
+    cluster_scoped: bool,
     _kind: PhantomData<fn() -> K>,
 }
 
@@ -109,6 +112,7 @@ impl<K: Resource> Api<K> {
             all_url,
             metadata_api: K::metadata_api(),
             invalid_namespace: None,
+            cluster_scoped: false,
             _kind: PhantomData,
         };
         api.set_namespace(namespace);
@@ -125,7 +129,11 @@ impl<K: Resource> Api<K> {
     /// An `Api` within namespace `ns`, for a dynamic resource type described by
     /// `dyntype`.
     ///
-    /// The resource must be namespaced; the server answers `404` otherwise.
+    /// The resource must be namespaced; the server answers `404` otherwise. A
+    /// dynamic type does not say whether its resource is namespaced: for one
+    /// whose scope is known only at runtime, [`dynamic`](Self::dynamic) with
+    /// that scope and then [`constrain`](Self::constrain) applies `ns` only
+    /// where it belongs.
     pub fn namespaced_with(client: Client, ns: &str, dyntype: &K::DynamicType) -> Self
     where
         K: Resource<Scope = DynamicResourceScope>,
@@ -143,25 +151,39 @@ impl<K: Resource> Api<K> {
         Self::namespaced_with(client, &ns, dyntype)
     }
 
-    /// An `Api` for a discovered resource: within the client's default namespace
-    /// when `scope` is namespaced, cluster-wide otherwise.
+    /// An `Api` for a resource whose scope is known only at runtime, e.g. from
+    /// discovery ([`ApiCapabilities::scope`](crate::discovery::ApiCapabilities)).
+    ///
+    /// It starts across all namespaces, as [`all_with`](Self::all_with) does,
+    /// and remembers `scope`, so that [`constrain`](Self::constrain) applies a
+    /// namespace the way `kubectl -n` does: to a namespaced resource, and not
+    /// to a cluster-scoped one, which stays at its cluster-wide URL.
+    ///
+    /// ```no_run
+    /// # use kube_client::{Api, Client, api::{ApiResource, DynamicObject}, discovery::Scope};
+    /// # fn run(client: Client, classes: ApiResource) {
+    /// let api: Api<DynamicObject> = Api::dynamic(client, &classes, &Scope::Cluster).constrain("shop");
+    /// assert_eq!(api.resource_url(), "/apis/scheduling.k8s.io/v1/priorityclasses");
+    /// # }
+    /// ```
     pub fn dynamic(client: Client, dyntype: &K::DynamicType, scope: &Scope) -> Self
     where
         K: Resource<DynamicType = ApiResource, Scope = DynamicResourceScope>,
     {
-        match scope {
-            Scope::Namespaced => Self::default_namespaced_with(client, dyntype),
-            Scope::Cluster => Self::all_with(client, dyntype),
-        }
+        let mut api = Self::all_with(client, dyntype);
+        api.cluster_scoped = *scope == Scope::Cluster;
+        api
     }
 
-    /// The same `Api`, within namespace `ns`.
+    /// The same `Api`, within namespace `ns`; across all namespaces when `ns`
+    /// is empty. Does nothing to an `Api` from [`dynamic`](Self::dynamic) for a
+    /// cluster-scoped resource.
     #[must_use]
     pub fn constrain(mut self, ns: &str) -> Self
     where
         K::Scope: NamespaceScope,
     {
-        self.set_namespace(Some(ns));
+        self.set_namespace((!ns.is_empty()).then_some(ns));
         self
     }
 
@@ -189,6 +211,7 @@ impl<K: Resource> Api<K> {
 impl<K> Api<K> {
     fn set_namespace(&mut self, namespace: Option<&str>) {
         self.invalid_namespace = None;
+        let namespace = namespace.filter(|_| !self.cluster_scoped);
         match namespace {
             Some(ns) => {
                 if let Err(why) = check_namespace(ns) {
@@ -284,6 +307,7 @@ impl<K> Clone for Api<K> {
             all_url: self.all_url.clone(),
             metadata_api: self.metadata_api,
             invalid_namespace: self.invalid_namespace.clone(),
+            cluster_scoped: self.cluster_scoped,
             _kind: PhantomData,
         }
     }
@@ -373,10 +397,32 @@ mod tests {
         );
         let all: Api<DynamicObject> = Api::all_with(client(), &ar);
         assert_eq!(all.resource_url(), "/apis/example.com/v1/widgets");
+    }
+
+    #[test]
+    fn dynamic_apis_start_cluster_wide_and_namespace_only_namespaced_kinds() {
+        let ar = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("example.com", "v1", "Widget"),
+            "widgets",
+        );
         let scoped: Api<DynamicObject> = Api::dynamic(client(), &ar, &Scope::Namespaced);
-        assert_eq!(scoped.namespace(), Some("home"));
+        assert_eq!(scoped.resource_url(), "/apis/example.com/v1/widgets");
+        let scoped = scoped.constrain("ns");
+        assert_eq!(
+            scoped.resource_url(),
+            "/apis/example.com/v1/namespaces/ns/widgets"
+        );
+        assert_eq!(
+            scoped.constrain("").resource_url(),
+            "/apis/example.com/v1/widgets"
+        );
+
         let cluster: Api<DynamicObject> = Api::dynamic(client(), &ar, &Scope::Cluster);
+        let cluster = cluster.constrain("ns");
+        assert_eq!(cluster.resource_url(), "/apis/example.com/v1/widgets");
         assert_eq!(cluster.namespace(), None);
+        let cluster = cluster.constrain_default();
+        assert_eq!(cluster.resource_url(), "/apis/example.com/v1/widgets");
     }
 
     #[tokio::test]

@@ -1,12 +1,17 @@
 //! Everyday operations on built-in types: rollout restarts, cordoning nodes,
-//! and service account tokens.
+//! service account tokens, and approving certificate signing requests.
 
 use k8s_openapi::api::{
     authentication::v1::TokenRequest,
+    certificates::v1::CertificateSigningRequest,
     core::v1::{Node, ServiceAccount},
 };
-use kube_core::{Resource, util::Restart};
-use serde::de::DeserializeOwned;
+use kube_core::{
+    Resource,
+    params::{Patch, PatchParams},
+    util::Restart,
+};
+use serde::{Serialize, de::DeserializeOwned};
 
 use super::Api;
 use crate::{Error, Result, api::PostParams};
@@ -75,5 +80,48 @@ impl Api<ServiceAccount> {
     ) -> Result<TokenRequest> {
         self.create_subresource("token", name, pp, token_request)
             .await
+    }
+}
+
+impl Api<CertificateSigningRequest> {
+    /// Reads the certificate signing request called `name` through its
+    /// `approval` subresource.
+    pub async fn get_approval(&self, name: &str) -> Result<CertificateSigningRequest> {
+        self.get_subresource("approval", name).await
+    }
+
+    /// Patches the conditions of the certificate signing request called
+    /// `name` through its `approval` subresource: adding an `Approved` (or
+    /// `Denied`) condition approves (or denies) it, as `kubectl certificate
+    /// approve` does. Needs the `approve` verb on the request's signer.
+    ///
+    /// ```no_run
+    /// # use kube_client::{Api, Client, api::{Patch, PatchParams}};
+    /// # use k8s_openapi::api::certificates::v1::CertificateSigningRequest;
+    /// # async fn run(client: Client) -> kube_client::Result<()> {
+    /// let requests: Api<CertificateSigningRequest> = Api::all(client);
+    /// let approval = serde_json::json!({
+    ///     "status": { "conditions": [{
+    ///         "type": "Approved",
+    ///         "status": "True",
+    ///         "reason": "ApprovedByOperator",
+    ///         "message": "the requester is known",
+    ///     }]},
+    /// });
+    /// requests.patch_approval("node-csr-abc", &PatchParams::default(), &Patch::Merge(&approval)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn patch_approval<P: Serialize>(
+        &self,
+        name: &str,
+        pp: &PatchParams,
+        patch: &Patch<P>,
+    ) -> Result<CertificateSigningRequest> {
+        let request = self
+            .requests()?
+            .patch_subresource("approval", name, pp, patch)
+            .map_err(Error::BuildRequest)?;
+        self.client().request(request).await
     }
 }

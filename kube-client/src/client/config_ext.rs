@@ -71,22 +71,51 @@ pub trait ConfigExt: private::Sealed {
         connector: H,
     ) -> Result<hyper_rustls::HttpsConnector<H>>;
 
-    /// The same connector as [`rustls_https_connector`](Self::rustls_https_connector):
-    /// this crate's TLS is always rustls, and `openssl-tls` is accepted so that
-    /// kube-rs code builds. Nothing here links OpenSSL.
-    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    /// A hyper connector speaking TLS by OpenSSL with the cluster's settings
+    /// (see [`openssl_ssl_connector_builder`](Self::openssl_ssl_connector_builder)),
+    /// over TCP. `tls-server-name` is checked and sent as SNI.
+    #[cfg(feature = "openssl-tls")]
     fn openssl_https_connector(
         &self,
-    ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>;
+    ) -> Result<
+        hyper_openssl::client::legacy::HttpsConnector<
+            hyper_util::client::legacy::connect::HttpConnector,
+        >,
+    >;
 
-    /// The same connector as [`rustls_https_connector_with_connector`](Self::rustls_https_connector_with_connector):
-    /// this crate's TLS is always rustls, and `openssl-tls` is accepted so that
-    /// kube-rs code builds. Nothing here links OpenSSL.
-    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    /// A hyper connector speaking TLS by OpenSSL with the cluster's settings
+    /// over the connections `connector` opens.
+    #[cfg(feature = "openssl-tls")]
     fn openssl_https_connector_with_connector<H>(
         &self,
         connector: H,
-    ) -> Result<hyper_rustls::HttpsConnector<H>>;
+    ) -> Result<hyper_openssl::client::legacy::HttpsConnector<H>>
+    where
+        H: tower::Service<http::Uri> + Send,
+        H::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        H::Future: Send + 'static,
+        H::Response: hyper::rt::Read
+            + hyper::rt::Write
+            + hyper_util::client::legacy::connect::Connection
+            + Unpin;
+
+    /// OpenSSL's TLS settings for the cluster: its certificate authority (or
+    /// the system's roots), `insecure-skip-tls-verify` and the client
+    /// certificate. (`tls-server-name` is applied per connection by the
+    /// connectors above.)
+    #[cfg(feature = "openssl-tls")]
+    fn openssl_ssl_connector_builder(&self) -> Result<openssl::ssl::SslConnectorBuilder>;
+}
+
+/// hyper-util's TCP connector with the configured connect timeout, for a TLS
+/// connector to wrap.
+#[cfg(feature = "rustls-tls")]
+fn tcp_connector(config: &Config) -> hyper_util::client::legacy::connect::HttpConnector {
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    // The TLS connector decides the scheme; plain TCP must not refuse https.
+    http.enforce_http(false);
+    http.set_connect_timeout(config.connect_timeout);
+    http
 }
 
 mod private {
@@ -130,13 +159,7 @@ impl ConfigExt for Config {
         &self,
     ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>
     {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-        // The connector's TLS decides the scheme; plain TCP must not refuse https.
-        http.enforce_http(false);
-        if let Some(timeout) = self.connect_timeout {
-            http.set_connect_timeout(Some(timeout));
-        }
-        self.rustls_https_connector_with_connector(http)
+        self.rustls_https_connector_with_connector(tcp_connector(self))
     }
 
     #[cfg(feature = "rustls-tls")]
@@ -162,19 +185,37 @@ impl ConfigExt for Config {
         Ok(builder.enable_http1().wrap_connector(connector))
     }
 
-    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    #[cfg(feature = "openssl-tls")]
     fn openssl_https_connector(
         &self,
-    ) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>
-    {
-        self.rustls_https_connector()
+    ) -> Result<
+        hyper_openssl::client::legacy::HttpsConnector<
+            hyper_util::client::legacy::connect::HttpConnector,
+        >,
+    > {
+        self.openssl_https_connector_with_connector(tcp_connector(self))
     }
 
-    #[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
+    #[cfg(feature = "openssl-tls")]
     fn openssl_https_connector_with_connector<H>(
         &self,
         connector: H,
-    ) -> Result<hyper_rustls::HttpsConnector<H>> {
-        self.rustls_https_connector_with_connector(connector)
+    ) -> Result<hyper_openssl::client::legacy::HttpsConnector<H>>
+    where
+        H: tower::Service<http::Uri> + Send,
+        H::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        H::Future: Send + 'static,
+        H::Response: hyper::rt::Read
+            + hyper::rt::Write
+            + hyper_util::client::legacy::connect::Connection
+            + Unpin,
+    {
+        super::tls::openssl::https_connector(self, connector).map_err(Error::OpensslTls)
+    }
+
+    #[cfg(feature = "openssl-tls")]
+    fn openssl_ssl_connector_builder(&self) -> Result<openssl::ssl::SslConnectorBuilder> {
+        super::tls::openssl::ssl_connector_builder(self)
+            .map_err(|e| Error::OpensslTls(super::tls::openssl::Error::CreateSslConnector(e)))
     }
 }

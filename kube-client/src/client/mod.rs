@@ -1,7 +1,7 @@
 //! The HTTP client that talks to the apiserver.
 //!
 //! A [`Client`] sends every request through a tower
-//! [`Service`](tower::Service) of `http::Request<Body>` to
+//! [`tower::Service`] of `http::Request<Body>` to
 //! `http::Response<Body>`, and turns what comes back into Rust values:
 //! objects, lists, watch event streams, or the apiserver's `Status` as
 //! [`Error::Api`]. Everything above that seam (building requests, decoding
@@ -52,6 +52,7 @@ mod json;
 mod kubelet_debug;
 pub(crate) mod limits;
 pub mod middleware;
+pub mod rate_limit;
 mod requests;
 pub mod retry;
 mod stack;
@@ -63,6 +64,8 @@ mod upgrade;
 mod watch;
 
 pub use auth::Error as AuthError;
+#[cfg(feature = "oauth")]
+pub use auth::OAuthError;
 #[cfg(feature = "oidc")]
 pub use auth::oidc_errors;
 pub use body::Body;
@@ -85,10 +88,8 @@ pub(crate) use upgrade::protocols as upgrade_protocols;
 pub use upgrade::{Connection, UpgradeConnectionError};
 pub use watch::MAX_WATCH_LINE;
 
-/// The TLS errors of the `openssl-tls` names of [`ConfigExt`], which this crate
-/// serves with rustls: the same as [`RustlsTlsError`].
-#[cfg(all(feature = "openssl-tls", feature = "rustls-tls"))]
-pub type OpensslTlsError = RustlsTlsError;
+#[cfg(feature = "openssl-tls")]
+pub use tls::openssl::Error as OpensslTlsError;
 
 use std::{fmt, sync::Arc};
 

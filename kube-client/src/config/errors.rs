@@ -180,6 +180,34 @@ pub enum LoadDataError {
     },
 }
 
+/// A `NO_PROXY` list that cannot be read, in the terms of kube-rs' parser.
+///
+/// This client hands `NO_PROXY` (and `HTTPS_PROXY`, `HTTP_PROXY`) to its HTTP
+/// stack, which, like curl and Go's `net/http`, skips an entry it cannot read
+/// instead of failing: no function here returns this error. The type exists
+/// so that code naming kube-rs' `config::NoProxyError` compiles.
+#[derive(Debug, thiserror::Error)]
+pub enum NoProxyError {
+    /// The list is empty.
+    #[error("the NO_PROXY list is empty")]
+    EmptyInput,
+    /// An entry between two commas is empty.
+    #[error("the NO_PROXY list has an empty entry")]
+    EmptyValue,
+    /// An entry is neither a CIDR range, an IP address nor a host name.
+    #[error("the NO_PROXY entry {input:?} is neither a CIDR range, an IP address nor a host")]
+    ParseMatcher {
+        /// The entry.
+        input: String,
+    },
+    /// A URL checked against the list has no host.
+    #[error("the URL {uri} has no host to check against NO_PROXY")]
+    NoHost {
+        /// The URL.
+        uri: Box<http::Uri>,
+    },
+}
+
 fn names(names: &[String]) -> String {
     if names.is_empty() {
         "none".to_string()

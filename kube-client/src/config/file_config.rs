@@ -31,7 +31,7 @@ pub(crate) const REDACTED: &str = "[redacted]";
 /// Usually read with [`Kubeconfig::read`] (the files `kubectl` would use) and
 /// turned into a [`Config`](crate::Config) by
 /// [`Config::from_custom_kubeconfig`](crate::Config::from_custom_kubeconfig).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Kubeconfig {
     /// Settings for `kubectl`'s own behaviour.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +63,7 @@ pub struct Kubeconfig {
 }
 
 /// `kubectl` preferences (unused by this crate, kept for round trips).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Preferences {
     /// Whether `kubectl` may colour its output.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,7 +77,7 @@ pub struct Preferences {
 }
 
 /// A named piece of extension data, free-form.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NamedExtension {
     /// The extension's name.
     pub name: String,
@@ -86,7 +86,7 @@ pub struct NamedExtension {
 }
 
 /// A cluster with its name.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NamedCluster {
     /// The name contexts refer to it by.
     pub name: String,
@@ -102,7 +102,7 @@ pub struct NamedCluster {
 ///
 /// `Debug` hides the user info of the server and proxy URLs, and shows only
 /// the names of extensions and unmodelled fields.
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
     /// The apiserver's URL, e.g. `https://10.0.0.1:6443`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,7 +175,7 @@ impl fmt::Debug for Cluster {
 }
 
 /// A user (credentials) with its name.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NamedAuthInfo {
     /// The name contexts refer to it by.
     pub name: String,
@@ -266,6 +266,51 @@ pub struct AuthInfo {
     pub other: BTreeMap<String, serde_json::Value>,
 }
 
+/// Secrets are compared by their contents.
+impl PartialEq for AuthInfo {
+    fn eq(&self, other: &Self) -> bool {
+        fn same(a: &Option<SecretString>, b: &Option<SecretString>) -> bool {
+            a.as_ref().map(ExposeSecret::expose_secret)
+                == b.as_ref().map(ExposeSecret::expose_secret)
+        }
+        // Destructured so that a field added later cannot be forgotten here.
+        let AuthInfo {
+            username,
+            password,
+            token,
+            token_file,
+            client_certificate,
+            client_certificate_data,
+            client_key,
+            client_key_data,
+            impersonate,
+            impersonate_uid,
+            impersonate_groups,
+            impersonate_user_extra,
+            extensions,
+            auth_provider,
+            exec,
+            other: other_fields,
+        } = self;
+        *username == other.username
+            && same(password, &other.password)
+            && same(token, &other.token)
+            && *token_file == other.token_file
+            && *client_certificate == other.client_certificate
+            && *client_certificate_data == other.client_certificate_data
+            && *client_key == other.client_key
+            && same(client_key_data, &other.client_key_data)
+            && *impersonate == other.impersonate
+            && *impersonate_uid == other.impersonate_uid
+            && *impersonate_groups == other.impersonate_groups
+            && *impersonate_user_extra == other.impersonate_user_extra
+            && *extensions == other.extensions
+            && *auth_provider == other.auth_provider
+            && *exec == other.exec
+            && *other_fields == other.other
+    }
+}
+
 impl fmt::Debug for AuthInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthInfo")
@@ -298,7 +343,7 @@ impl fmt::Debug for AuthInfo {
 }
 
 /// A legacy authentication provider (`gcp`, `oidc`, `azure`, ...).
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuthProviderConfig {
     /// The provider's name.
     pub name: String,
@@ -327,7 +372,7 @@ impl fmt::Debug for AuthProviderConfig {
 ///
 /// The command is run directly, with exactly these arguments and extra
 /// environment variables, never through a shell.
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExecConfig {
     /// The `ExecCredential` version the plugin speaks:
     /// `client.authentication.k8s.io/v1` or `client.authentication.k8s.io/v1beta1`.
@@ -399,7 +444,7 @@ pub enum ExecInteractiveMode {
 
 /// The cluster's details as an exec plugin receives them in
 /// `KUBERNETES_EXEC_INFO` (`spec.cluster`).
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ExecAuthCluster {
     /// The apiserver's URL.
@@ -446,7 +491,7 @@ impl fmt::Debug for ExecAuthCluster {
 }
 
 /// A context with its name.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NamedContext {
     /// The context's name.
     pub name: String,
@@ -459,7 +504,7 @@ pub struct NamedContext {
 }
 
 /// A cluster, a user and a default namespace used together.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Context {
     /// The name of the cluster.
     #[serde(default)]

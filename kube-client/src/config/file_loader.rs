@@ -677,6 +677,22 @@ contexts:
     }
 
     #[test]
+    fn the_environment_s_list_is_read_and_nothing_without_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = write(dir.path(), "only", "current-context: listed\n");
+        let config = from_env_with(Some(file.into_os_string()))
+            .expect("reads")
+            .expect("a kubeconfig");
+        assert_eq!(config.current_context.as_deref(), Some("listed"));
+        assert!(from_env_with(None).expect("fine").is_none());
+        assert!(
+            from_env_with(Some(OsString::new()))
+                .expect("fine")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn a_kubeconfig_list_of_only_missing_files_names_them() {
         let list = std::env::join_paths(["/nonexistent/a", "/nonexistent/b"]).expect("join");
         let err = read_with(Some(list), None).expect_err("nothing to read");

@@ -33,7 +33,7 @@ mod file_loader;
 mod incluster_config;
 pub(crate) mod redact;
 
-pub use errors::{InferConfigError, KubeconfigError, LoadDataError};
+pub use errors::{InferConfigError, KubeconfigError, LoadDataError, NoProxyError};
 pub use file_config::{
     AuthInfo, AuthProviderConfig, Cluster, Context, ExecAuthCluster, ExecConfig,
     ExecInteractiveMode, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext, NamedExtension,
@@ -423,6 +423,23 @@ mod tests {
         Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await
     }
 
+    #[test]
+    fn a_kubeconfig_becomes_the_config_of_its_current_context() {
+        let kubeconfig = Kubeconfig::from_yaml(
+            "current-context: c\ncontexts:\n- name: c\n  context: {cluster: k, namespace: apps}\nclusters:\n- name: k\n  cluster: {server: https://k.example.com}\n",
+        )
+        .expect("parses");
+        let config = Config::try_from(kubeconfig.clone()).expect("a config");
+        assert_eq!(config.cluster_url, "https://k.example.com/");
+        assert_eq!(config.default_namespace, "apps");
+        let client = crate::Client::try_from(kubeconfig).expect("a client");
+        assert_eq!(client.default_namespace(), "apps");
+
+        let broken = Kubeconfig::from_yaml("current-context: missing\n").expect("parses");
+        let err = crate::Client::try_from(broken).expect_err("no such context");
+        assert!(matches!(err, crate::Error::InferKubeconfig(_)), "{err:?}");
+    }
+
     #[tokio::test]
     async fn a_context_becomes_a_config() {
         let yaml = format!(
@@ -640,5 +657,20 @@ users:
         assert!(text.contains("x-api-key"), "{text}");
         assert!(text.contains("@k"), "{text}");
         assert!(text.contains("proxy:3128"), "{text}");
+    }
+
+    #[test]
+    fn kubeconfigs_compare_by_content_secrets_included() {
+        let yaml = |token: &str| {
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://k\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    token: {token}\n"
+            )
+        };
+        let parse = |token: &str| Kubeconfig::from_yaml(&yaml(token)).expect("kubeconfig");
+        assert_eq!(parse("one"), parse("one"));
+        assert_ne!(parse("one"), parse("two"));
+        let user = |config: Kubeconfig| config.auth_infos[0].auth_info.clone();
+        assert_eq!(user(parse("one")), user(parse("one")));
+        assert_ne!(user(parse("one")), user(parse("two")));
     }
 }

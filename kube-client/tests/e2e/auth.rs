@@ -45,7 +45,7 @@ async fn whoami(client: &Client) -> kube_client::Result<UserInfo> {
 }
 
 /// The user name the apiserver sees.
-async fn username(client: &Client) -> kube_client::Result<String> {
+pub async fn username(client: &Client) -> kube_client::Result<String> {
     Ok(whoami(client).await?.username.unwrap_or_default())
 }
 

@@ -511,3 +511,44 @@ async fn entry_inserts_modifies_and_refuses_a_conflicting_commit() {
     clean.commit(&pp).await.expect("no-op commit");
     assert_eq!(clean.get().resource_version(), before);
 }
+
+#[tokio::test]
+async fn an_entry_committed_as_a_dry_run_stays_pending_until_a_real_commit() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    let maps: Api<ConfigMap> = Api::namespaced(client, &ns);
+    let dry_run = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let pp = PostParams::default();
+
+    // A dry-run create stores nothing, and leaves the creation pending.
+    let mut entry = maps
+        .entry("pending")
+        .await
+        .expect("entry")
+        .or_insert(|| config_map("pending", &[], &[("v", "1")]));
+    entry.commit(&dry_run).await.expect("dry-run create");
+    assert!(maps.get_opt("pending").await.expect("get_opt").is_none());
+    entry.commit(&pp).await.expect("real create");
+    let stored = maps.get("pending").await.expect("created");
+    assert_eq!(stored.data.map(|d| d["v"].clone()).as_deref(), Some("1"));
+
+    // A dry-run replace changes nothing, and leaves the change pending.
+    let mut entry = maps
+        .entry("pending")
+        .await
+        .expect("entry")
+        .or_insert(ConfigMap::default)
+        .and_modify(|cm| {
+            cm.data
+                .get_or_insert_default()
+                .insert("v".into(), "2".into());
+        });
+    entry.commit(&dry_run).await.expect("dry-run replace");
+    let unchanged = maps.get("pending").await.expect("get");
+    assert_eq!(unchanged.data.map(|d| d["v"].clone()).as_deref(), Some("1"));
+    entry.commit(&pp).await.expect("real replace");
+    let replaced = maps.get("pending").await.expect("get");
+    assert_eq!(replaced.data.map(|d| d["v"].clone()).as_deref(), Some("2"));
+}

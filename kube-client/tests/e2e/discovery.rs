@@ -310,3 +310,84 @@ async fn dynamic_objects_work_on_config_maps() {
         .expect("list across namespaces");
     assert_eq!(everywhere.items.len(), 1);
 }
+
+#[tokio::test]
+async fn a_dynamic_api_for_a_cluster_scoped_kind_ignores_a_namespace() {
+    let client = client().await;
+    let (ar, caps) = discovery::pinned_kind(
+        &client,
+        &GroupVersionKind::gvk("scheduling.k8s.io", "v1", "PriorityClass"),
+    )
+    .await
+    .expect("priorityclasses are served");
+    assert_eq!(caps.scope, Scope::Cluster);
+
+    for api in [
+        Api::<DynamicObject>::dynamic(client.clone(), &ar, &caps.scope).constrain("default"),
+        Api::<DynamicObject>::dynamic(client.clone(), &ar, &caps.scope).constrain_default(),
+    ] {
+        assert_eq!(
+            api.resource_url(),
+            "/apis/scheduling.k8s.io/v1/priorityclasses"
+        );
+        // The apiserver creates these two classes at start-up.
+        let names: Vec<String> = api
+            .list(&ListParams::default())
+            .await
+            .expect("cluster-wide list")
+            .iter()
+            .map(ResourceExt::name_any)
+            .collect();
+        for class in ["system-cluster-critical", "system-node-critical"] {
+            assert!(
+                names.iter().any(|n| n == class),
+                "{class} missing in {names:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_dynamic_api_for_a_namespaced_kind_starts_cluster_wide() {
+    let (client, first) = client_in_fresh_namespace().await;
+    let second = crate::common::env()
+        .await
+        .fresh_namespace()
+        .await
+        .expect("a second namespace");
+    let marker = unique_group();
+    for ns in [&first, &second] {
+        let maps: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+        maps.create(
+            &PostParams::default(),
+            &config_map("spread", &[("e2e-marker", &marker)], &[]),
+        )
+        .await
+        .expect("create");
+    }
+    let (ar, caps) = discovery::pinned_kind(&client, &GroupVersionKind::gvk("", "v1", "ConfigMap"))
+        .await
+        .expect("configmaps are served");
+    assert_eq!(caps.scope, Scope::Namespaced);
+    let selected = ListParams::default().labels(&format!("e2e-marker={marker}"));
+
+    let namespaces_seen = |list: kube_client::core::ObjectList<DynamicObject>| {
+        let mut seen: Vec<String> = list.iter().filter_map(|o| o.namespace()).collect();
+        seen.sort();
+        seen
+    };
+    let mut both = vec![first.clone(), second.clone()];
+    both.sort();
+
+    let dynamic: Api<DynamicObject> = Api::dynamic(client.clone(), &ar, &caps.scope);
+    assert_eq!(dynamic.resource_url(), "/api/v1/configmaps");
+    let seen = namespaces_seen(dynamic.list(&selected).await.expect("list"));
+    assert_eq!(seen, both);
+    let all: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+    let seen = namespaces_seen(all.list(&selected).await.expect("list"));
+    assert_eq!(seen, both);
+
+    let constrained = dynamic.constrain(&first);
+    let seen = namespaces_seen(constrained.list(&selected).await.expect("list"));
+    assert_eq!(seen, [first]);
+}

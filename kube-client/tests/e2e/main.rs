@@ -5,12 +5,14 @@
 
 mod admission;
 mod auth;
+mod auth_gcp;
 mod auth_oidc;
 mod client_ext;
 mod common;
 mod crud;
 mod discovery;
 mod guard;
+mod openssl;
 mod streaming;
 mod subresources;
 mod watch;

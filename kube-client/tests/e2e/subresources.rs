@@ -220,3 +220,70 @@ async fn generic_subresource_calls_reach_the_named_subresource() {
     let unknown = api_status(deployments.get_subresource("nonexistent", "generic").await);
     assert_eq!(unknown.code, 404, "{unknown:?}");
 }
+
+#[tokio::test]
+async fn a_certificate_signing_request_is_approved_through_its_approval_subresource() {
+    use base64::Engine as _;
+    use k8s_openapi::api::certificates::v1::CertificateSigningRequest;
+
+    let requests: Api<CertificateSigningRequest> = Api::all(crate::common::client().await);
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "e2e-approval");
+    let pem = params
+        .serialize_request(&key)
+        .and_then(|csr| csr.pem())
+        .expect("a PEM certificate request");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let name = format!("e2e-approval-{nanos}");
+    let request: CertificateSigningRequest = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "request": base64::engine::general_purpose::STANDARD.encode(pem),
+            "signerName": "example.com/e2e",
+            "usages": ["client auth"],
+        },
+    }))
+    .expect("a valid request");
+    requests
+        .create(&PostParams::default(), &request)
+        .await
+        .expect("create");
+
+    let conditions = |csr: &CertificateSigningRequest| -> Vec<(String, String)> {
+        csr.status
+            .iter()
+            .flat_map(|s| s.conditions.iter().flatten())
+            .map(|c| (c.type_.clone(), c.status.clone()))
+            .collect()
+    };
+    let pending = requests.get_approval(&name).await.expect("get_approval");
+    assert!(conditions(&pending).is_empty(), "{pending:?}");
+
+    let approval = json!({
+        "status": {"conditions": [{
+            "type": "Approved",
+            "status": "True",
+            "reason": "E2ETest",
+            "message": "approved by the kube-client e2e test",
+        }]},
+    });
+    let approved = requests
+        .patch_approval(&name, &PatchParams::default(), &Patch::Merge(&approval))
+        .await
+        .expect("patch_approval");
+    let expected = [("Approved".to_string(), "True".to_string())];
+    assert_eq!(conditions(&approved), expected);
+    let read = requests.get_approval(&name).await.expect("get_approval");
+    assert_eq!(conditions(&read), expected);
+
+    requests
+        .delete(&name, &Default::default())
+        .await
+        .expect("delete");
+}

@@ -295,3 +295,34 @@ fn unknown_operations_are_refused() {
     let body = POD_CREATE.replace("\"CREATE\"", "\"PATCH\"");
     assert!(serde_json::from_str::<AdmissionReview<Pod>>(&body).is_err());
 }
+
+#[cfg(feature = "cel")]
+#[test]
+fn the_cel_request_keeps_what_admission_policies_see() {
+    let cel = request::<DynamicObject>(SCALE_UPDATE).to_cel_request();
+    assert_eq!(cel.operation, "UPDATE");
+    assert_eq!(
+        (cel.name.as_str(), cel.namespace.as_str()),
+        ("my-deployment", "my-namespace")
+    );
+    assert_eq!(
+        (cel.username.as_str(), cel.uid.as_str()),
+        ("admin", "014fbff9a07c")
+    );
+    assert_eq!(cel.groups, ["system:authenticated", "my-admin-group"]);
+    assert!(!cel.dry_run);
+    assert_eq!(
+        (
+            cel.kind.group.as_str(),
+            cel.kind.version.as_str(),
+            cel.kind.kind.as_str()
+        ),
+        ("autoscaling", "v1", "Scale")
+    );
+    assert_eq!(cel.resource.resource, "deployments");
+
+    let cel = request::<Pod>(POD_CREATE).to_cel_request();
+    assert_eq!(cel.operation, "CREATE");
+    assert_eq!((cel.name.as_str(), cel.uid.as_str()), ("", ""));
+    assert!(cel.groups.is_empty() && cel.dry_run);
+}

@@ -261,3 +261,23 @@ fn builds_from_pairs_and_expressions() {
     selector.extend(Expression::DoesNotExist("y".into()));
     assert_eq!(selector.to_string(), "x,!y");
 }
+
+#[test]
+fn selectors_serialize_as_tagged_expressions_and_read_back() {
+    let selector = parse("tier in (db,web),app=shop,!legacy");
+    let json = serde_json::to_value(&selector).expect("serializable");
+    assert_eq!(
+        json,
+        serde_json::json!([
+            { "In": ["tier", ["db", "web"]] },
+            { "Equal": ["app", "shop"] },
+            { "DoesNotExist": "legacy" },
+        ])
+    );
+    let back: Selector = serde_json::from_value(json).expect("deserializable");
+    assert_eq!(back, selector);
+
+    let expression: Expression =
+        serde_json::from_str(r#"{"NotEqual":["app","db"]}"#).expect("deserializable");
+    assert_eq!(expression, Expression::NotEqual("app".into(), "db".into()));
+}

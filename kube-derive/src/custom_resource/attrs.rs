@@ -8,7 +8,10 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::Span;
-use syn::{Attribute, Expr, Ident, LitStr, Meta, Path, Result, Type, meta::ParseNestedMeta};
+use syn::{
+    Attribute, Expr, Ident, LitStr, Meta, Path, Result, Type, meta::ParseNestedMeta,
+    spanned::Spanned,
+};
 
 use super::{
     names::{group_problem, kind_problem, resource_name_problem, version_problem},
@@ -44,6 +47,8 @@ const KEYS: &[&str] = &[
     "served",
     "deprecated",
     "validation",
+    "cel",
+    "no_spec",
     "crates",
 ];
 
@@ -105,6 +110,10 @@ pub(crate) struct KubeAttrs {
     pub served: bool,
     pub deprecated: Option<Option<String>>,
     pub validations: Vec<Expr>,
+    /// `cel`: generate `validate_cel` and `validate_cel_update`.
+    pub cel: bool,
+    /// `no_spec`: the spec's fields sit at the root of the object.
+    pub no_spec: bool,
     pub crates: Crates,
 }
 
@@ -137,6 +146,10 @@ struct Partial {
     served: Option<bool>,
     deprecated: Option<Option<String>>,
     validations: Vec<Expr>,
+    cel: Option<bool>,
+    /// Where `cel` was written, for errors about it.
+    cel_at: Option<Span>,
+    no_spec: Option<bool>,
     crates: CratesAttr,
     crates_given: bool,
 }
@@ -174,6 +187,9 @@ pub(crate) fn parse(attrs: &[Attribute], spec: &Ident) -> Result<KubeAttrs> {
     let root = root_ident(partial.root.take(), partial.kind.as_ref(), &mut errors);
     let schema = partial.schema.unwrap_or(SchemaMode::Derived);
     check_validations(schema, &partial.validations, &mut errors);
+    if let (Some(true), Some(at)) = (partial.cel, partial.cel_at) {
+        check_cel(schema, at, &mut errors);
+    }
     check_derives(schema, &partial.derives, &mut errors);
 
     errors.finish()?;
@@ -207,6 +223,8 @@ pub(crate) fn parse(attrs: &[Attribute], spec: &Ident) -> Result<KubeAttrs> {
         served: partial.served.unwrap_or(true),
         deprecated: partial.deprecated,
         validations: partial.validations,
+        cel: partial.cel.unwrap_or(false),
+        no_spec: partial.no_spec.unwrap_or(false),
         crates: partial.crates.resolve(),
     })
 }
@@ -252,6 +270,19 @@ fn check_validations(schema: SchemaMode, validations: &[Expr], errors: &mut Erro
             rule,
             format!(
                 "`validation` adds a rule to the derived schema, which `schema = \"{}\"` turns off: {advice}",
+                schema.name()
+            ),
+        ));
+    }
+}
+
+/// `cel` checks the rules of the derived schema, so it needs one.
+fn check_cel(schema: SchemaMode, at: Span, errors: &mut Errors) {
+    if schema != SchemaMode::Derived {
+        errors.push(syn::Error::new(
+            at,
+            format!(
+                "`cel` checks the rules of the derived schema, which `schema = \"{}\"` turns off: remove `cel`, or let the schema be derived",
                 schema.name()
             ),
         ));
@@ -424,12 +455,11 @@ impl Partial {
                 self.crates_given = true;
                 self.crates.parse(meta, CRATES)
             }
-            "no_spec" => Err(meta.error(
-                "`no_spec` is not supported: the spec struct's fields stay under `spec`",
-            )),
-            "cel" => Err(meta.error(
-                "client-side CEL evaluation (`cel`) is not supported: the apiserver evaluates `validation` rules",
-            )),
+            "no_spec" => set_once(meta, &key, &mut self.no_spec, flag_value(meta, &key)?),
+            "cel" => {
+                self.cel_at = Some(meta.path.span());
+                set_once(meta, &key, &mut self.cel, flag_value(meta, &key)?)
+            }
             _ => Err(unknown_key(meta, &key, "#[kube(...)]", KEYS)),
         }
     }

@@ -11,7 +11,7 @@ mod serde_impls;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Expr, ExprLit, Fields, Lit};
+use syn::{Data, DeriveInput, Fields};
 
 use attrs::{KubeAttrs, SchemaMode};
 use definition::{apiext_path, crd_impl};
@@ -29,6 +29,9 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
 fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     check_spec_shape(input)?;
     let attrs = attrs::parse(&input.attrs, &input.ident)?;
+    if attrs.no_spec {
+        check_liftable_fields(input)?;
+    }
     let names = Names::new(&attrs);
     let impls = [
         resource_impl(&attrs, &names),
@@ -39,11 +42,13 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     ];
     let root = root_struct(input, &attrs);
     let constructor = constructor(input, &attrs);
+    let validate_cel = validate_cel(&attrs);
     let apiext = apiext_path(&attrs);
     let std = &attrs.crates.std;
     Ok(quote! {
         #root
         #constructor
+        #validate_cel
 
         const _: () = {
             use #std::borrow::Cow;
@@ -85,6 +90,62 @@ fn check_spec_shape(input: &DeriveInput) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The object keys besides the spec's fields: a `no_spec` field of the same
+/// name would be written twice, and could not be read back.
+const OBJECT_KEYS: &[&str] = &["apiVersion", "kind", "metadata", "status"];
+
+/// With `no_spec`, the spec's fields sit beside `apiVersion`, `kind`,
+/// `metadata` and `status`, so none may take one of their names.
+fn check_liftable_fields(input: &DeriveInput) -> syn::Result<()> {
+    let Data::Struct(data) = &input.data else {
+        return Ok(());
+    };
+    let mut errors = crate::parse::Errors::default();
+    for field in &data.fields {
+        let Some(ident) = &field.ident else { continue };
+        let rust_name = ident.to_string();
+        let rust_name = rust_name.trim_start_matches("r#");
+        let renamed = serde_rename(&field.attrs);
+        let clash = OBJECT_KEYS.iter().find(|key| {
+            renamed.as_deref() == Some(**key)
+                || (renamed.is_none() && (rust_name == **key || rust_name == "api_version"))
+        });
+        if let Some(key) = clash {
+            let key = if *key == "apiVersion" || rust_name == "api_version" {
+                "apiVersion"
+            } else {
+                key
+            };
+            errors.push(syn::Error::new(
+                ident.span(),
+                format!(
+                    "with `no_spec` this field sits beside the object's `{key}`, which would be written twice: rename it, e.g. `#[serde(rename = \"{key}Field\")]`"
+                ),
+            ));
+        }
+    }
+    errors.finish()
+}
+
+/// The name `#[serde(rename = "...")]` gives a field, if any.
+fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+    let mut renamed = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") && meta.input.peek(syn::Token![=]) {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                renamed = Some(lit.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _: TokenStream = meta.input.parse()?;
+            }
+            Ok(())
+        });
+    }
+    renamed
 }
 
 /// The names the definition declares.
@@ -278,16 +339,6 @@ fn spec_and_status_impls(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream 
     }
 }
 
-/// A `validation = ...` value as a rule expression.
-fn rule_expr(expr: &Expr, kube_core: &syn::Path) -> TokenStream {
-    match expr {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => quote!(#kube_core::cel::Rule::new(#lit)),
-        other => quote!(#kube_core::cel::Rule::from(#other)),
-    }
-}
-
 fn schema_impl(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
     if attrs.schema != SchemaMode::Derived {
         return TokenStream::new();
@@ -311,8 +362,30 @@ fn schema_impl(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
     let rules = attrs
         .validations
         .iter()
-        .map(|expr| rule_expr(expr, &crates.kube_core));
+        .map(|expr| crate::cel_names::rule_expr(expr, &crates.kube_core))
+        .collect::<Vec<_>>();
     let kube_core = &crates.kube_core;
+    let body = if attrs.no_spec {
+        // The spec's own schema, not a reference to it: its properties are
+        // lifted into the root's.
+        quote! {
+            #kube_core::schema::custom_resource_schema_without_spec(
+                #description,
+                <#spec as #schemars::JsonSchema>::json_schema(generator),
+                #status,
+                [#(#rules),*],
+            )
+        }
+    } else {
+        quote! {
+            #kube_core::schema::custom_resource_schema(
+                #description,
+                generator.subschema_for::<#spec>(),
+                #status,
+                [#(#rules),*],
+            )
+        }
+    };
     quote! {
         impl #schemars::JsonSchema for #root {
             fn schema_name() -> Cow<'static, str> {
@@ -320,12 +393,35 @@ fn schema_impl(input: &DeriveInput, attrs: &KubeAttrs) -> TokenStream {
             }
 
             fn json_schema(generator: &mut #schemars::SchemaGenerator) -> #schemars::Schema {
-                #kube_core::schema::custom_resource_schema(
-                    #description,
-                    generator.subschema_for::<#spec>(),
-                    #status,
-                    [#(#rules),*],
-                )
+                #body
+            }
+        }
+    }
+}
+
+/// `validate_cel` and `validate_cel_update` for `cel`.
+fn validate_cel(attrs: &KubeAttrs) -> TokenStream {
+    if !attrs.cel {
+        return TokenStream::new();
+    }
+    let KubeAttrs { root, crates, .. } = attrs;
+    let (kube_core, std) = (&crates.kube_core, &crates.std);
+    quote! {
+        impl #root {
+            /// Checks this object against the CEL rules of its definition, as
+            /// the apiserver would when creating it, without an apiserver.
+            pub fn validate_cel(&self) -> #std::result::Result<(), #kube_core::cel::ValidationErrors> {
+                #kube_core::cel::validate_cel(self)
+            }
+
+            /// Checks the change from `old` to this object against the CEL
+            /// rules of its definition, rules comparing with `oldSelf`
+            /// included, as the apiserver would when updating it.
+            pub fn validate_cel_update(
+                &self,
+                old: &Self,
+            ) -> #std::result::Result<(), #kube_core::cel::ValidationErrors> {
+                #kube_core::cel::validate_cel_update(self, old)
             }
         }
     }

@@ -140,9 +140,16 @@ const _: () = {
                 Some(generator.subschema_for::<Option<FooStatus>>()),
                 [
                     ::kube::core::cel::Rule::new("self.spec.replicas <= 10"),
-                    ::kube::core::cel::Rule::from(
-                        Rule::new("has(self.spec.owner)").message("an owner is required"),
-                    ),
+                    ::kube::core::cel::Rule::from({
+                        #[allow(unused_imports)]
+                        use ::kube::core::cel::Rule;
+                        {
+                            #[allow(unused_imports)]
+                            use self::*;
+                            Rule::new("has(self.spec.owner)")
+                                .message("an owner is required")
+                        }
+                    }),
                 ],
             )
         }

@@ -16,10 +16,14 @@ impl ::kube::core::Resource for Settings {
     fn plural(dt: &Self::DynamicType) -> ::std::borrow::Cow<'_, str> {
         <ConfigMap as ::kube::core::Resource>::plural(dt)
     }
-    fn meta(&self) -> &::kube::core::ObjectMeta {
+    fn meta(
+        &self,
+    ) -> &::kube::core::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         &self.metadata
     }
-    fn meta_mut(&mut self) -> &mut ::kube::core::ObjectMeta {
+    fn meta_mut(
+        &mut self,
+    ) -> &mut ::kube::core::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
         &mut self.metadata
     }
 }

@@ -10,7 +10,10 @@ const _: () = {
         /// The lower bound.
         #[schemars(
             transform = ::kube::core::cel::Rule::from(
-                Rule::new("self >= 0").message("must not be negative")
+                {#[allow(
+                    unused_imports
+                )]use::kube::core::cel::{Rule};{#[allow(unused_imports)]use
+                self::*;Rule::new("self >= 0").message("must not be negative")}}
             )
         )]
         min: i32,
@@ -18,7 +21,14 @@ const _: () = {
         #[serde(rename = "maximum")]
         max: i32,
         /// Names, merged as a set.
-        #[schemars(transform = ::kube::core::cel::MergeStrategy::from(ListMerge::Set))]
+        #[schemars(
+            transform = ::kube::core::cel::MergeStrategy::from(
+                {#[allow(
+                    unused_imports
+                )]use::kube::core::cel::{ListMerge};{#[allow(unused_imports)]use
+                self::*;ListMerge::Set}}
+            )
+        )]
         names: Vec<String>,
     }
     impl Default for SchemarsBounds {

@@ -20,6 +20,12 @@ struct TwoStrategies {
 }
 
 #[derive(KubeSchema, Serialize, Deserialize)]
+struct FieldCel {
+    #[x_kube(cel)]
+    a: i32,
+}
+
+#[derive(KubeSchema, Serialize, Deserialize)]
 enum NotAStruct {
     A,
 }

@@ -27,4 +27,10 @@ struct TwiceSpec {
     size: u32,
 }
 
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug)]
+#[kube(group = "example.com", version = "v1", kind = "Checked", schema = "manual", cel)]
+struct CheckedSpec {
+    size: u32,
+}
+
 fn main() {}

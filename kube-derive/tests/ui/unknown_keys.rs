@@ -27,9 +27,12 @@ struct CratesSpec {
 }
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, JsonSchema)]
-#[kube(group = "example.com", version = "v1", kind = "Unsupported", no_spec)]
-struct UnsupportedSpec {
+#[kube(group = "example.com", version = "v1", kind = "Flat", no_spec)]
+struct FlatSpec {
     size: u32,
+    status: String,
+    #[serde(rename = "kind")]
+    flavour: String,
 }
 
 fn main() {}

@@ -51,7 +51,7 @@ where
     /// Also reconciles an object when a child it owns, announced on
     /// `trigger`, changes.
     #[must_use]
-    pub fn owns_shared_stream<Child: Resource<DynamicType = ()> + Send + Sync + 'static>(
+    pub fn owns_shared_stream<Child: Resource<DynamicType = ()> + Send + 'static>(
         self,
         trigger: impl Stream<Item = Arc<Child>> + Send + 'static,
     ) -> Self {
@@ -60,7 +60,7 @@ where
 
     /// [`Controller::owns_shared_stream`] for a child type known at runtime.
     #[must_use]
-    pub fn owns_shared_stream_with<Child: Resource + Send + Sync + 'static>(
+    pub fn owns_shared_stream_with<Child: Resource + Send + 'static>(
         mut self,
         trigger: impl Stream<Item = Arc<Child>> + Send + 'static,
         dyntype: Child::DynamicType,
@@ -103,7 +103,7 @@ where
         mapper: impl Fn(Arc<Other>) -> I + Sync + Send + 'static,
     ) -> Self
     where
-        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
         Other::DynamicType: Default + Debug + Clone + Send,
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,
@@ -120,7 +120,7 @@ where
         dyntype: Other::DynamicType,
     ) -> Self
     where
-        Other: Clone + Resource + DeserializeOwned + Debug + Send + Sync + 'static,
+        Other: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
         Other::DynamicType: Debug + Clone + Send,
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,

@@ -139,6 +139,15 @@ where
     }
 }
 
+impl<K: Lookup> From<&K> for ObjectRef<K>
+where
+    K::DynamicType: Default,
+{
+    fn from(obj: &K) -> Self {
+        Self::from_obj(obj)
+    }
+}
+
 impl<K: Lookup> ObjectRef<K> {
     /// A reference to `name` of the runtime type `dyntype`.
     #[must_use]

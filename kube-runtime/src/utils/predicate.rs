@@ -53,7 +53,7 @@ impl<K, F: Fn(&K) -> Option<u64>> Predicate<K> for F {
 }
 
 /// A predicate with a fallback, see [`Predicate::fallback`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fallback<A, B>(A, B);
 
 impl<A: Predicate<K>, B: Predicate<K>, K> Predicate<K> for Fallback<A, B> {
@@ -65,7 +65,7 @@ impl<A: Predicate<K>, B: Predicate<K>, K> Predicate<K> for Fallback<A, B> {
 }
 
 /// Two predicates combined, see [`Predicate::combine`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Combine<A, B>(A, B);
 
 impl<A: Predicate<K>, B: Predicate<K>, K> Predicate<K> for Combine<A, B> {

@@ -365,7 +365,7 @@ struct FullObject<K> {
 
 impl<K> ListWatch for FullObject<K>
 where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     type Value = K;
 
@@ -389,7 +389,7 @@ struct MetaOnly<K> {
 
 impl<K> ListWatch for MetaOnly<K>
 where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     type Value = PartialObjectMeta<K>;
 
@@ -415,7 +415,7 @@ where
 /// backoff ([`WatchStreamExt::default_backoff`](crate::WatchStreamExt::default_backoff))
 /// so errors do not make it retry in a tight loop.
 #[doc(alias = "informer")]
-pub fn watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static>(
+pub fn watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + 'static>(
     api: Api<K>,
     watcher_config: Config,
 ) -> impl Stream<Item = Result<Event<K>>> + Send {
@@ -424,7 +424,7 @@ pub fn watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 's
 
 /// Like [`watcher`], but fetches only each object's metadata: far fewer bytes when
 /// only names, labels or owners matter.
-pub fn metadata_watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static>(
+pub fn metadata_watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + 'static>(
     api: Api<K>,
     watcher_config: Config,
 ) -> impl Stream<Item = Result<Event<PartialObjectMeta<K>>>> + Send {
@@ -433,7 +433,7 @@ pub fn metadata_watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + 
 
 /// Watches one object by name: yields `Some(object)` whenever it is created or
 /// changes, and `None` while it does not exist.
-pub fn watch_object<K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static>(
+pub fn watch_object<K: Resource + Clone + DeserializeOwned + Debug + Send + 'static>(
     api: Api<K>,
     name: &str,
 ) -> impl Stream<Item = Result<Option<K>>> + Send + use<K> {

@@ -19,9 +19,15 @@ use secrecy::ExposeSecret;
 use crate::Config;
 
 mod exec;
+mod gcp;
+#[cfg(test)]
+mod loopback;
 #[cfg(feature = "oidc")]
 mod oidc;
 mod token_file;
+
+#[cfg(feature = "oauth")]
+pub use gcp::OAuthError;
 
 #[cfg(feature = "oidc")]
 pub use oidc::errors as oidc_errors;
@@ -213,6 +219,29 @@ pub enum Error {
         source: jiff::Error,
     },
 
+    /// Google's application default credentials gave no token for the `gcp`
+    /// auth-provider (feature `oauth`).
+    #[cfg(feature = "oauth")]
+    #[error("the gcp auth-provider could not get a token: {0}")]
+    OAuth(#[source] OAuthError),
+
+    /// The `gcp` auth-provider's stored token has expired and nothing can
+    /// renew it (without the `oauth` feature and without `cmd-path`).
+    #[error(
+        "the gcp auth-provider's token has expired and it has no cmd-path to renew it; turn on kube-client's oauth feature to use Google's application default credentials, or run gcloud to refresh the kubeconfig"
+    )]
+    GcpTokenUnavailable,
+
+    /// A `gcp` auth-provider's expiry is not an RFC 3339 time.
+    #[error("{what} is not an RFC 3339 time: {source}")]
+    GcpInvalidExpiry {
+        /// Which setting or output it was.
+        what: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: jiff::Error,
+    },
+
     /// The `oidc` auth-provider gave no token (feature `oidc`).
     #[cfg(feature = "oidc")]
     #[error("the oidc auth-provider failed: {0}")]
@@ -248,6 +277,8 @@ enum Source {
     /// The `oidc` auth-provider, refreshing its ID token.
     #[cfg(feature = "oidc")]
     Oidc(Box<oidc::Oidc>),
+    /// The `gcp` auth-provider, renewing its access token.
+    Gcp(Box<gcp::Gcp>),
 }
 
 impl Credentials {
@@ -283,6 +314,11 @@ impl Credentials {
             .filter(|p| cfg!(feature = "oidc") && p.name == "oidc")
         {
             oidc_source(&provider.config)?
+        } else if let Some(provider) = auth.auth_provider.as_ref().filter(|p| p.name == "gcp") {
+            match gcp::Provider::from_settings(&provider.config)? {
+                gcp::Provider::Fixed(value) => Source::Fixed(value),
+                gcp::Provider::Renewing(gcp) => Source::Gcp(Box::new(gcp)),
+            }
         } else if let Some(token) = auth.auth_provider.as_ref().and_then(|provider| {
             provider
                 .config
@@ -320,6 +356,7 @@ impl Credentials {
                 .await
                 .map(Some)
                 .map_err(Error::Oidc),
+            Source::Gcp(provider) => provider.authorization().await.map(Some),
         }
     }
 
@@ -339,6 +376,10 @@ impl Credentials {
             }
             #[cfg(feature = "oidc")]
             Source::Oidc(provider) => {
+                provider.invalidate();
+                true
+            }
+            Source::Gcp(provider) => {
                 provider.invalidate();
                 true
             }

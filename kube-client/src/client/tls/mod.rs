@@ -33,6 +33,8 @@ use rustls::{
 
 use crate::{Config, config::LoadDataError};
 
+#[cfg(feature = "openssl-tls")]
+pub(crate) mod openssl;
 mod rotating_roots;
 use rotating_roots::RotatingRoots;
 
@@ -182,9 +184,9 @@ pub(crate) fn rustls_client_config(
 }
 
 /// A rustls configuration for servers other than the apiserver (an OIDC
-/// issuer): trusting `roots` when given, else what a cluster without a
-/// certificate authority trusts; no client certificate.
-#[cfg(feature = "oidc")]
+/// issuer, Google's token endpoint): trusting `roots` when given, else what a
+/// cluster without a certificate authority trusts; no client certificate.
+#[cfg(any(feature = "oidc", feature = "oauth"))]
 pub(crate) fn plain_client_config(roots: Option<&[Vec<u8>]>) -> Result<ClientConfig, Error> {
     let provider = crypto_provider()?;
     let verifier: Arc<dyn ServerCertVerifier> = match roots {

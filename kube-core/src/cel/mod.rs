@@ -34,7 +34,18 @@
 //! );
 //! ```
 //!
+//! With the `cel` feature, the rules can also be evaluated here, without an
+//! apiserver: [`validate_cel`] and [`validate_cel_update`] check a custom
+//! resource against the rules of its derived definition, and
+//! [`validate_cel_schema`] a JSON value against the rules of a type's schema.
+//! `#[kube(cel)]` and `#[x_kube(cel)]` generate methods calling them. The
+//! evaluator, and every item of the `kube-cel` crate it comes from, are
+//! re-exported here.
+//!
 //! [CEL]: https://kubernetes.io/docs/reference/using-api/cel/
+
+#[cfg(feature = "cel")]
+mod evaluate;
 
 use std::{fmt, str::FromStr};
 
@@ -277,13 +288,21 @@ pub enum StructMerge {
 ///     })
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialized as a tagged variant, e.g. `{"x-kubernetes-list-type": "set"}`,
+/// the form kube-rs writes. The schema extensions themselves come from
+/// [`extensions`](Self::extensions): a struct's strategy goes into
+/// `x-kubernetes-map-type` there, as the apiserver expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MergeStrategy {
     /// For lists.
+    #[serde(rename = "x-kubernetes-list-type")]
     ListType(ListMerge),
     /// For maps.
+    #[serde(rename = "x-kubernetes-map-type")]
     MapType(MapMerge),
     /// For structs.
+    #[serde(rename = "x-kubernetes-struct-type")]
     StructType(StructMerge),
 }
 
@@ -551,9 +570,45 @@ mod with_schemars {
 #[cfg(feature = "schema")]
 pub use with_schemars::{merge_properties, merge_strategy_property, validate, validate_property};
 
+// Names defined in this module (`Rule`, `validate`) take precedence over the
+// glob.
+#[cfg(all(feature = "cel", feature = "schema"))]
+pub use evaluate::validate_cel_schema;
+#[cfg(feature = "cel")]
+pub use evaluate::{validate_cel, validate_cel_update};
+#[cfg(feature = "cel")]
+pub use kube_cel::*;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_strategies_serialize_as_tagged_variants_and_read_back() {
+        let cases = [
+            (
+                MergeStrategy::from(ListMerge::Map(vec!["name".into()])),
+                serde_json::json!({ "x-kubernetes-list-type": { "map": ["name"] } }),
+            ),
+            (
+                MergeStrategy::from(ListMerge::Set),
+                serde_json::json!({ "x-kubernetes-list-type": "set" }),
+            ),
+            (
+                MergeStrategy::from(MapMerge::Atomic),
+                serde_json::json!({ "x-kubernetes-map-type": "atomic" }),
+            ),
+            (
+                MergeStrategy::from(StructMerge::Granular),
+                serde_json::json!({ "x-kubernetes-struct-type": "granular" }),
+            ),
+        ];
+        for (strategy, json) in cases {
+            assert_eq!(serde_json::to_value(&strategy).expect("serializable"), json);
+            let back: MergeStrategy = serde_json::from_value(json).expect("deserializable");
+            assert_eq!(back, strategy);
+        }
+    }
     use serde_json::json;
 
     #[test]
