@@ -374,10 +374,27 @@ mod tests {
         })
     }
 
-    /// Reads `body` until it fails, giving up after a day.
-    async fn read_until_error(body: Body) -> (Duration, TransportError) {
+    /// Sends a request for `uri`, read as `body_use`, through the layer with
+    /// a read timeout of `read` over `inner`, and reads the body until it
+    /// fails (giving up after a day): how long that took, and the error.
+    async fn read_until_error<S>(
+        read: Duration,
+        inner: S,
+        uri: &str,
+        body_use: BodyUse,
+    ) -> (Duration, TransportError)
+    where
+        S: tower::Service<Request<Body>, Response = Response<Body>, Error = BoxError>
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        use tower::ServiceExt;
+        let service = TimeoutLayer::new("https://k".into(), Some(read), None).layer(inner);
+        let mut request = Request::get(uri).body(Body::empty()).expect("request");
+        request.extensions_mut().insert(body_use);
         let started = Instant::now();
-        let mut body = body;
+        let mut body = service.oneshot(request).await.expect("headers").into_body();
         let failed = tokio::time::timeout(Duration::from_secs(86_400), async {
             loop {
                 match std::future::poll_fn(|cx| body.poll_raw_frame(cx)).await {
@@ -397,17 +414,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_watch_that_trickles_ends_by_its_timeout_seconds_plus_the_margin() {
-        use tower::ServiceExt;
-        let layer = TimeoutLayer::new("https://k".into(), Some(Duration::from_secs(5)), None);
-        let service = layer.layer(trickling(Duration::from_secs(20)));
         let uri = "/api/v1/pods?watch=true&timeoutSeconds=30";
-        let mut request = Request::get(uri).body(Body::empty()).expect("request");
         let idle = watch_idle_limit(&uri.parse().expect("uri"));
-        request
-            .extensions_mut()
-            .insert(BodyUse::Stream(Some((idle, TimeoutLimit::WatchIdle))));
-        let response = service.oneshot(request).await.expect("headers");
-        let (elapsed, error) = read_until_error(response.into_body()).await;
+        let watch = BodyUse::Stream(Some((idle, TimeoutLimit::WatchIdle)));
+        let trickle = trickling(Duration::from_secs(20));
+        let (elapsed, error) = read_until_error(Duration::from_secs(5), trickle, uri, watch).await;
         assert_eq!(elapsed, Duration::from_secs(90));
         assert!(
             matches!(
@@ -425,15 +436,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_body_read_whole_that_trickles_ends_by_the_read_timeout() {
-        use tower::ServiceExt;
-        let layer = TimeoutLayer::new("https://k".into(), Some(Duration::from_secs(40)), None);
-        let service = layer.layer(trickling(Duration::from_secs(30)));
-        let mut request = Request::get("/api/v1/pods")
-            .body(Body::empty())
-            .expect("request");
-        request.extensions_mut().insert(BodyUse::Whole);
-        let response = service.oneshot(request).await.expect("headers");
-        let (elapsed, error) = read_until_error(response.into_body()).await;
+        let trickle = trickling(Duration::from_secs(30));
+        let (elapsed, error) = read_until_error(
+            Duration::from_secs(40),
+            trickle,
+            "/api/v1/pods",
+            BodyUse::Whole,
+        )
+        .await;
         assert_eq!(elapsed, Duration::from_secs(70));
         assert!(
             matches!(
@@ -449,20 +459,19 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_silent_body_is_reported_as_silent_not_as_late() {
-        use tower::ServiceExt;
-        let layer = TimeoutLayer::new("https://k".into(), Some(Duration::from_secs(40)), None);
-        let service = layer.layer(tower::service_fn(|_: Request<Body>| async {
+        let silent = tower::service_fn(|_: Request<Body>| async {
             let start =
                 futures::stream::iter([Ok::<_, BoxError>(Frame::data(Bytes::from_static(b"{")))]);
             let body = start.chain(futures::stream::pending());
             Ok::<_, BoxError>(Response::new(Body::wrap(StreamBody::new(body))))
-        }));
-        let mut request = Request::get("/api/v1/pods")
-            .body(Body::empty())
-            .expect("request");
-        request.extensions_mut().insert(BodyUse::Whole);
-        let response = service.oneshot(request).await.expect("headers");
-        let (elapsed, error) = read_until_error(response.into_body()).await;
+        });
+        let (elapsed, error) = read_until_error(
+            Duration::from_secs(40),
+            silent,
+            "/api/v1/pods",
+            BodyUse::Whole,
+        )
+        .await;
         assert_eq!(elapsed, Duration::from_secs(40));
         assert!(
             matches!(
