@@ -25,11 +25,14 @@ test-faults: controlplane
 soak *FLAGS: controlplane
     cargo run -q -p kube-test --example soak -- {{FLAGS}}
 
-# Run each fuzz target (fuzz/, a workspace of its own) for a few seconds. cargo-fuzz needs
-# nightly features; RUSTC_BOOTSTRAP=1 lets the stable toolchain provide them.
+# Run each fuzz target (fuzz/, a workspace of its own) for a few seconds, starting from its
+# seed inputs in fuzz/seeds/<target>/ where it has some. cargo-fuzz needs nightly
+# features; RUSTC_BOOTSTRAP=1 lets the stable toolchain provide them.
 fuzz-smoke seconds="10":
     cd fuzz && for target in $(cargo fuzz list); do \
-        RUSTC_BOOTSTRAP=1 cargo fuzz run --target-dir target "$target" -- -max_total_time={{seconds}}; \
+        corpora=""; \
+        if [ -d "seeds/$target" ]; then mkdir -p "corpus/$target"; corpora="corpus/$target seeds/$target"; fi; \
+        RUSTC_BOOTSTRAP=1 cargo fuzz run --target-dir target "$target" $corpora -- -max_total_time={{seconds}}; \
     done
 
 # Check the library crates with every direct dependency at the lowest version

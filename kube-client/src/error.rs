@@ -74,7 +74,7 @@ pub enum Error {
         redact_uri(proxy_url)
     )]
     ProxyProtocolUnsupported {
-        /// The proxy's URL.
+        /// The proxy's URL, without user info.
         proxy_url: Box<http::Uri>,
     },
 
@@ -279,6 +279,22 @@ pub enum TransportError {
         limit: TimeoutLimit,
     },
 
+    /// A response the client reads into memory grew past the most it reads
+    /// ([`ResponseBodyLimit`](crate::client::ResponseBodyLimit)); the rest was
+    /// not read.
+    #[error(
+        "the response to {method} {path} grew past {}, the most the client reads into memory (ResponseBodyLimit); ask for less, e.g. a list in pages with ListParams::limit, or raise the limit",
+        human_bytes(*limit)
+    )]
+    ResponseTooLarge {
+        /// The request's method.
+        method: http::Method,
+        /// The request's path, without the query.
+        path: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
     /// The configured cluster URL and a request path do not form a valid URL.
     #[error("the URL {url:?} is not valid: {reason}; check the cluster's server URL")]
     InvalidUrl {
@@ -326,6 +342,16 @@ fn redact_uri(uri: &http::Uri) -> String {
     format!("{scheme}{host}")
 }
 
+/// A size for messages: `1 GiB`, `64 MiB`, `1536 KiB`, `100 bytes`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", n >> shift);
+        }
+    }
+    format!("{n} bytes")
+}
+
 /// Which limit a request ran out of, for [`TransportError::Timeout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -341,6 +367,14 @@ pub enum TimeoutLimit {
     /// default) plus 30 s. A watch that outlives its own server-side timeout is
     /// taken for a dead connection.
     WatchIdle,
+    /// [`Config::read_timeout`](crate::Config::read_timeout) plus 30 s as the
+    /// time the whole body of a response read into memory may take to
+    /// arrive: a body that trickles in a byte at a time never runs out of the
+    /// idle limit.
+    ResponseBody,
+    /// A watch's duration: its `timeoutSeconds` (or the apiserver's longest
+    /// default) plus 60 s, by when the apiserver has ended it.
+    WatchDuration,
 }
 
 impl fmt::Display for TimeoutLimit {
@@ -352,6 +386,12 @@ impl fmt::Display for TimeoutLimit {
             }
             TimeoutLimit::WatchIdle => {
                 "the watch's timeoutSeconds plus 30 s; the connection was taken for dead"
+            }
+            TimeoutLimit::ResponseBody => {
+                "Config::read_timeout plus 30 s for the whole body of a response read into memory"
+            }
+            TimeoutLimit::WatchDuration => {
+                "the watch's timeoutSeconds plus 60 s in all; the server kept the watch open past its own timeout"
             }
         })
     }
@@ -405,6 +445,20 @@ pub(crate) fn decode_error(what: fmt::Arguments<'_>, error: &serde_json::Error) 
         message.push_str("; the type may not match the resource or version that was requested");
     }
     Error::SerdeError(<serde_json::Error as serde::de::Error>::custom(message))
+}
+
+/// A serde_json error with the same description and position, but none of
+/// the values it quoted from the input (see [`decode_error`]).
+pub(crate) fn without_quoted_values(error: &serde_json::Error) -> serde_json::Error {
+    let mut message = redacted_json_error(error);
+    if error.line() > 0 {
+        message.push_str(&format!(
+            " at line {} column {}",
+            error.line(),
+            error.column()
+        ));
+    }
+    <serde_json::Error as serde::de::Error>::custom(message)
 }
 
 /// serde_json's description of an error without its position, with every

@@ -363,8 +363,8 @@ where
                 }
             }
             CLOSE => match payload.first() {
-                Some(&STDOUT) => self.stdout = None,
-                Some(&STDERR) => self.stderr = None,
+                Some(&STDOUT) => close_pipe(&mut self.stdout).await,
+                Some(&STDERR) => close_pipe(&mut self.stderr).await,
                 _ => {}
             },
             _ => {}
@@ -377,14 +377,8 @@ where
     }
 
     async fn shutdown_outputs(&mut self) {
-        for pipe in [self.stdout.take(), self.stderr.take()]
-            .into_iter()
-            .flatten()
-        {
-            let mut pipe = pipe;
-            // A reader that is gone needs no end-of-file.
-            let _ = pipe.shutdown().await;
-        }
+        close_pipe(&mut self.stdout).await;
+        close_pipe(&mut self.stderr).await;
     }
 }
 
@@ -406,6 +400,15 @@ pub(crate) fn ended_abruptly(error: &ws::Error) -> bool {
             | ws::Error::AlreadyClosed
             | ws::Error::Protocol(ws::error::ProtocolError::ResetWithoutClosingHandshake)
     )
+}
+
+/// Ends an output stream, so that its reader sees the end of it. Dropping
+/// the writing half would not: the halves share one pipe.
+async fn close_pipe(pipe: &mut Option<WriteHalf<SimplexStream>>) {
+    if let Some(mut writer) = pipe.take() {
+        // A reader that is gone needs no end-of-file.
+        let _ = writer.shutdown().await;
+    }
 }
 
 /// A message for `channel` carrying `payload`.

@@ -50,6 +50,7 @@ pub mod fuzzing;
 mod json;
 #[cfg(feature = "kubelet-debug")]
 mod kubelet_debug;
+pub(crate) mod limits;
 pub mod middleware;
 pub mod rate_limit;
 mod requests;
@@ -78,6 +79,7 @@ pub use kube_core::discovery::v2::{
     APIGroupDiscovery, APIGroupDiscoveryList, APIResourceDiscovery, APISubresourceDiscovery,
     APIVersionDiscovery, GroupVersionKind as DiscoveryGroupVersionKind,
 };
+pub use limits::ResponseBodyLimit;
 #[cfg(feature = "rustls-tls")]
 pub use tls::Error as RustlsTlsError;
 #[cfg(feature = "ws")]

@@ -3,11 +3,13 @@
 
 use either::{Either, Left, Right};
 use futures::{AsyncBufRead, Stream, TryStreamExt};
-use http::{Request, StatusCode};
+use http::Request;
 use kube_core::{Status, WatchEvent};
 use serde::{Deserialize, de::DeserializeOwned};
 
-use super::{Body, Client, json, middleware::BodyUse, watch::EventStream};
+use super::{
+    Body, Client, ResponseBodyLimit, json, limits, middleware::BodyUse, watch::EventStream,
+};
 use crate::{Error, Result, error::TimeoutLimit};
 
 impl Client {
@@ -84,14 +86,30 @@ impl Client {
     }
 
     /// Sends a request and reads the whole body of a successful response.
+    ///
+    /// The default stack hands the body over read already, within its
+    /// [`ResponseBodyLimit`]; a body still streaming (from a service of your
+    /// own) is read here, within the limit the response carries or the
+    /// default.
     pub(crate) async fn request_bytes(&self, request: Request<Vec<u8>>) -> Result<bytes::Bytes> {
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
         let response = self.send_for(request, BodyUse::Whole).await?;
         let status = response.status();
-        let body = response.into_body().collect_bytes().await?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(api_error(status, &body))
+        if !status.is_success() {
+            return Err(error_response(response).await);
+        }
+        let limit = response
+            .extensions()
+            .get::<ResponseBodyLimit>()
+            .copied()
+            .unwrap_or_default();
+        match response.into_body().into_bytes() {
+            // Read by the stack already, under the request's own limit.
+            Ok(bytes) => Ok(bytes),
+            Err(body) => limits::read_whole(body, limit, &method, &path)
+                .await
+                .map_err(Error::from_service),
         }
     }
 
@@ -103,12 +121,26 @@ impl Client {
         idle_limit: Option<(std::time::Duration, TimeoutLimit)>,
     ) -> Result<Body> {
         let response = self.send_for(request, BodyUse::Stream(idle_limit)).await?;
-        let status = response.status();
-        if status.is_success() {
+        if response.status().is_success() {
             return Ok(response.into_body());
         }
-        let body = response.into_body().collect_bytes().await?;
-        Err(api_error(status, &body))
+        Err(error_response(response).await)
+    }
+}
+
+/// The error of a response with a failure status, from what of its body
+/// arrives within the limits on error bodies.
+pub(crate) async fn error_response(response: http::Response<Body>) -> Error {
+    let status = response.status();
+    match limits::read_error_body(response.into_body()).await {
+        Ok(body) => {
+            let mut error = crate::error::status_from_body(status, &body.bytes);
+            if let Some(cut) = body.cut {
+                error.message.push_str(&format!(" ({cut})"));
+            }
+            Error::Api(Box::new(error))
+        }
+        Err(error) => Error::from_service(error),
     }
 }
 
@@ -132,11 +164,6 @@ pub(crate) fn kind_of(body: &[u8]) -> Option<String> {
         kind: Option<String>,
     }
     serde_json::from_slice::<Kind>(body).ok()?.kind
-}
-
-/// The error of a failed response: its `Status`, or one made from its code.
-pub(crate) fn api_error(status: StatusCode, body: &[u8]) -> Error {
-    Error::Api(Box::new(crate::error::status_from_body(status, body)))
 }
 
 #[cfg(test)]

@@ -25,6 +25,11 @@ use tower::Service;
 use super::Body;
 #[cfg(feature = "rustls-tls")]
 use super::tls;
+#[cfg(feature = "rustls-tls")]
+use sni::ServerNameRoute;
+
+#[cfg(feature = "rustls-tls")]
+mod sni;
 use crate::{
     Config, Error, Result,
     error::{BoxError, TransportError},
@@ -87,6 +92,14 @@ impl Service<Request<Body>> for Transport {
                 connections.current()
             }
             .map_err(BoxError::from)?;
+            #[cfg(feature = "rustls-tls")]
+            let request = {
+                let mut request = request;
+                if let Some(route) = &connections.settings.route {
+                    route.route(request.uri_mut());
+                }
+                request
+            };
             let request = to_reqwest(request, server)?;
             let response = client
                 .execute(request)
@@ -117,6 +130,7 @@ fn to_reqwest(request: Request<Body>, server: &str) -> Result<reqwest::Request, 
         .headers
         .entry(header::ACCEPT)
         .or_insert(HeaderValue::from_static("application/json, */*"));
+    userinfo_to_basic_auth(&mut parts);
     let body = match body.into_bytes() {
         Ok(bytes) if bytes.is_empty() => reqwest::Body::default(),
         Ok(bytes) => reqwest::Body::from(bytes),
@@ -133,6 +147,53 @@ fn to_reqwest(request: Request<Body>, server: &str) -> Result<reqwest::Request, 
             reason: e.without_url().to_string(),
         })
     })
+}
+
+/// Takes the user info (`user:password@`) out of the request's URL, where it
+/// would reach the wire in HTTP/2's `:authority` and the logs of the
+/// connection pool. As Go's HTTP client does, it becomes HTTP basic auth,
+/// unless the request carries an `Authorization` header already.
+fn userinfo_to_basic_auth(parts: &mut http::request::Parts) {
+    let Some((userinfo, _)) = parts
+        .uri
+        .authority()
+        .and_then(|a| a.as_str().rsplit_once('@'))
+    else {
+        return;
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let credentials = format!("{}:{}", percent_decode(user), percent_decode(password));
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials);
+    parts.uri = crate::config::redact::uri_without_userinfo(&parts.uri);
+    if let Ok(mut value) = HeaderValue::try_from(format!("Basic {basic}")) {
+        value.set_sensitive(true);
+        parts.headers.entry(header::AUTHORIZATION).or_insert(value);
+    }
+}
+
+/// Decodes `%XX` escapes; anything else is kept as it is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| bytes[i] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A URL for messages: the request URL when it is on the cluster, else only
@@ -199,6 +260,9 @@ struct HttpSettings {
     tls: rustls::ClientConfig,
     #[cfg(feature = "rustls-tls")]
     identity: Arc<tls::ClientIdentity>,
+    /// Sends `tls-server-name` as SNI.
+    #[cfg(feature = "rustls-tls")]
+    route: Option<Arc<ServerNameRoute>>,
 }
 
 impl Connections {
@@ -210,16 +274,19 @@ impl Connections {
         if config.cluster_url.scheme_str() == Some("https") {
             return Err(Error::TlsRequired);
         }
+        // Like Go's ProxyFromEnvironment, loopback servers are never proxied.
+        let no_proxy = is_loopback(&config.cluster_url);
         let settings = HttpSettings {
             server: super::server_name(&config.cluster_url),
             connect_timeout: config.connect_timeout,
             proxy: config.proxy_url.clone(),
-            // Like Go's ProxyFromEnvironment, loopback servers are never proxied.
-            no_proxy: is_loopback(&config.cluster_url),
+            no_proxy,
             #[cfg(feature = "rustls-tls")]
             tls: tls::rustls_client_config(config, identity.clone()).map_err(Error::RustlsTls)?,
             #[cfg(feature = "rustls-tls")]
             identity,
+            #[cfg(feature = "rustls-tls")]
+            route: ServerNameRoute::for_config(config, !no_proxy),
         };
         let client = settings.build()?;
         Ok(Self {
@@ -302,6 +369,9 @@ impl HttpSettings {
         #[cfg(feature = "rustls-tls")]
         {
             builder = builder.tls_backend_preconfigured(self.tls.clone());
+            if let Some(route) = &self.route {
+                builder = builder.dns_resolver(route.clone());
+            }
         }
         builder = match &self.proxy {
             // An explicit proxy-url replaces the environment, as in kubectl.
@@ -315,7 +385,7 @@ impl HttpSettings {
                     .filter(|_| supported);
                 let Some(usable) = usable else {
                     return Err(Error::ProxyProtocolUnsupported {
-                        proxy_url: Box::new(proxy.clone()),
+                        proxy_url: Box::new(crate::config::redact::uri_without_userinfo(proxy)),
                     });
                 };
                 builder.proxy(usable)
@@ -360,6 +430,152 @@ mod tests {
     }
 
     #[test]
+    fn user_info_in_the_url_becomes_basic_auth_and_leaves_the_url() {
+        let request = Request::get("https://admin:p%40ss:word@10.0.0.1:6443/api?limit=1")
+            .body(Body::empty())
+            .expect("request");
+        let sent = to_reqwest(request, "https://10.0.0.1:6443").expect("valid");
+        assert_eq!(sent.url().as_str(), "https://10.0.0.1:6443/api?limit=1");
+        let authorization = sent
+            .headers()
+            .get(header::AUTHORIZATION)
+            .expect("basic auth");
+        // base64("admin:p@ss:word")
+        assert_eq!(authorization, "Basic YWRtaW46cEBzczp3b3Jk");
+        assert!(authorization.is_sensitive());
+
+        // Credentials of the configured user win over the URL's.
+        let request = Request::get("https://u:p@10.0.0.1/api")
+            .header(header::AUTHORIZATION, "Bearer token")
+            .body(Body::empty())
+            .expect("request");
+        let sent = to_reqwest(request, "https://10.0.0.1").expect("valid");
+        assert_eq!(sent.url().as_str(), "https://10.0.0.1/api");
+        assert_eq!(sent.headers()[header::AUTHORIZATION], "Bearer token");
+        assert_eq!(percent_decode("a%2Fb%zz%4"), "a/b%zz%4");
+    }
+
+    /// What a TLS server on loopback saw of one connection.
+    #[cfg(feature = "rustls-tls")]
+    #[derive(Debug, Default, Clone)]
+    struct Seen {
+        sni: Option<String>,
+        host: Option<String>,
+    }
+
+    /// A TLS server on loopback with the test certificate for
+    /// `kubernetes.test` and `127.0.0.1`, answering every request with a
+    /// version; returns its port and what it saw.
+    #[cfg(feature = "rustls-tls")]
+    async fn recording_tls_server() -> (u16, Arc<Mutex<Vec<Seen>>>) {
+        use rustls::{
+            ServerConfig,
+            pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
+            server::{ClientHello, ResolvesServerCert},
+        };
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+        #[derive(Debug)]
+        struct Recording {
+            key: Arc<rustls::sign::CertifiedKey>,
+            seen: Arc<Mutex<Vec<Seen>>>,
+        }
+        impl ResolvesServerCert for Recording {
+            fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+                let sni = hello.server_name().map(str::to_string);
+                self.seen.lock().ok()?.push(Seen { sni, host: None });
+                Some(self.key.clone())
+            }
+        }
+
+        let provider = tls::crypto_provider().expect("a provider");
+        let chain =
+            CertificateDer::pem_slice_iter(include_bytes!("../config/test_data/server.pem"))
+                .collect::<Result<Vec<_>, _>>()
+                .expect("certificate");
+        let key =
+            PrivateKeyDer::from_pem_slice(include_bytes!("../config/test_data/server-key.pem"))
+                .expect("key");
+        let key = rustls::sign::CertifiedKey::from_der(chain, key, &provider).expect("pair");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut server = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Recording {
+                key: Arc::new(key),
+                seen: seen.clone(),
+            }));
+        server.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    continue;
+                };
+                let mut tls = tokio::io::BufReader::new(tls);
+                let mut host = None;
+                let mut line = String::new();
+                while tls.read_line(&mut line).await.unwrap_or(0) > 2 {
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("host")
+                    {
+                        host = Some(value.trim().to_string());
+                    }
+                    line.clear();
+                }
+                if let Some(last) = log.lock().expect("lock").last_mut() {
+                    last.host = host;
+                }
+                let body = r#"{"major":"1","minor":"36","gitVersion":"v1.36.0","gitCommit":"","gitTreeState":"","buildDate":"","goVersion":"","compiler":"","platform":""}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.get_mut().write_all(answer.as_bytes()).await;
+                let _ = tls.get_mut().shutdown().await;
+            }
+        });
+        (port, seen)
+    }
+
+    #[cfg(feature = "rustls-tls")]
+    #[tokio::test]
+    async fn tls_server_name_is_sent_as_sni() {
+        let (port, seen) = recording_tls_server().await;
+        let mut config = crate::client::test_config(&format!("https://127.0.0.1:{port}"));
+        config.root_cert = Some(
+            crate::config::data::pem_certificates(
+                include_bytes!("../config/test_data/ca.pem"),
+                "ca.pem",
+            )
+            .expect("CA"),
+        );
+        let plain = crate::Client::try_from(config.clone()).expect("client");
+        plain.apiserver_version().await.expect("verified by IP");
+        config.tls_server_name = Some("kubernetes.test".into());
+        let named = crate::Client::try_from(config).expect("client");
+        named
+            .apiserver_version()
+            .await
+            .expect("verified as kubernetes.test");
+        let seen = seen.lock().expect("lock").clone();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0].sni, None, "no SNI for an IP address");
+        assert_eq!(seen[1].sni.as_deref(), Some("kubernetes.test"));
+        assert_eq!(
+            seen[1].host,
+            Some(format!("kubernetes.test:{port}")),
+            "the request names the server it asked for by SNI"
+        );
+    }
+
+    #[test]
     fn unsupported_proxies_are_refused_by_name() {
         let mut config = crate::client::test_config("https://10.0.0.1:6443");
         config.proxy_url = Some(
@@ -375,7 +591,7 @@ mod tests {
             matches!(err, Error::ProxyProtocolUnsupported { .. }),
             "{err:?}"
         );
-        let text = err.to_string();
+        let text = format!("{err} {err:?}");
         assert!(text.contains("ftp://proxy.example.com:21"), "{text}");
         assert!(!text.contains("secret"), "{text}");
     }

@@ -33,7 +33,7 @@ use tokio_tungstenite::{
 };
 use tracing::Instrument;
 
-use super::{Client, middleware::BodyUse, requests::api_error};
+use super::{Client, middleware::BodyUse, requests::error_response};
 use crate::{Error, Result};
 
 /// The names of the WebSocket subprotocols.
@@ -140,8 +140,7 @@ impl Client {
             let status = response.status();
             tracing::Span::current().record("http.status_code", status.as_u16());
             if status.is_client_error() || status.is_server_error() {
-                let body = response.into_body().collect_bytes().await?;
-                return Err(api_error(status, &body));
+                return Err(error_response(response).await);
             }
             let protocol = check_switch(status, response.headers(), &key, &offered)
                 .map_err(Error::UpgradeConnection)?;

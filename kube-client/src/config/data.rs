@@ -1,12 +1,38 @@
 //! Data a kubeconfig gives either inline (base64) or as a file path, and PEM
 //! certificate bundles.
 
-use std::path::Path;
+use std::{io::Read, path::Path};
 
 use base64::Engine;
 use rustls_pki_types::{CertificateDer, pem::PemObject};
 
 use super::LoadDataError;
+
+/// The most bytes read from a file holding certificates, a key or a token:
+/// far more than any holds.
+pub(crate) const MAX_DATA_FILE: u64 = 16 << 20;
+
+/// The most bytes read from a kubeconfig file.
+pub(crate) const MAX_KUBECONFIG_FILE: u64 = 64 << 20;
+
+/// Reads a file of at most `limit` bytes; a larger one (or one without end,
+/// such as `/dev/zero`) is an `InvalidData` error naming the limit, so that a
+/// wrong path cannot exhaust memory.
+pub(crate) fn read_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the file is larger than {}, more than it can hold for this use",
+                crate::error::human_bytes(limit)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
 
 /// Loads `<field>-data` (base64) or else the file `<field>`; `None` when neither is
 /// set. Empty values count as unset, as in `kubectl`.
@@ -27,7 +53,7 @@ pub(crate) fn base64_or_file(
             });
     }
     match file.filter(|f| !f.is_empty()) {
-        Some(path) => std::fs::read(path)
+        Some(path) => read_file(Path::new(path), MAX_DATA_FILE)
             .map(Some)
             .map_err(|e| LoadDataError::ReadFile(e, path.into())),
         None => Ok(None),
@@ -65,7 +91,8 @@ pub(crate) fn pem_certificates(pem: &[u8], origin: &str) -> Result<Vec<Vec<u8>>,
 
 /// Loads a certificate bundle from a PEM file.
 pub(crate) fn pem_certificates_file(path: &Path) -> Result<Vec<Vec<u8>>, LoadDataError> {
-    let pem = std::fs::read(path).map_err(|e| LoadDataError::ReadFile(e, path.into()))?;
+    let pem =
+        read_file(path, MAX_DATA_FILE).map_err(|e| LoadDataError::ReadFile(e, path.into()))?;
     pem_certificates(&pem, &path.display().to_string())
 }
 
@@ -142,6 +169,20 @@ mod tests {
                 .expect("empty is unset")
                 .is_none()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_without_end_is_refused_naming_the_limit() {
+        let err =
+            base64_or_file("certificate-authority", None, Some("/dev/zero")).expect_err("endless");
+        let text = err.to_string();
+        assert!(text.contains("/dev/zero"), "{text}");
+        assert!(text.contains("larger than 16 MiB"), "{text}");
+        let small = read_file(Path::new("/dev/zero"), 10)
+            .expect_err("more than 10 bytes")
+            .kind();
+        assert_eq!(small, std::io::ErrorKind::InvalidData);
     }
 
     #[test]

@@ -126,6 +126,18 @@ pub enum KubeconfigError {
         source: http::uri::InvalidUri,
     },
 
+    /// The selected cluster both skips verification of the server's
+    /// certificate and names a certificate authority to verify it with. As
+    /// client-go does, this is refused rather than silently ignoring the
+    /// authority: one of the two settings is a mistake.
+    #[error(
+        "the cluster {cluster:?} sets insecure-skip-tls-verify together with certificate-authority(-data); a certificate authority is only used to verify the server, so remove one of the two"
+    )]
+    InsecureWithCertificateAuthority {
+        /// The cluster's name.
+        cluster: String,
+    },
+
     /// The selected cluster's certificate authority could not be loaded.
     #[error("could not load the certificate authority of cluster {cluster:?}: {source}")]
     LoadCertificateAuthority {

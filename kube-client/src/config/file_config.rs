@@ -16,6 +16,8 @@ use std::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::redact::{RedactedList, RedactedUrl};
+
 /// The name of the cluster extension whose value is handed to exec plugins as
 /// `spec.cluster.config`.
 pub(crate) const EXEC_CLUSTER_EXTENSION: &str = "client.authentication.k8s.io/exec";
@@ -97,7 +99,10 @@ pub struct NamedCluster {
 }
 
 /// How to reach and trust one apiserver.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` hides the user info of the server and proxy URLs, and shows only
+/// the names of extensions and unmodelled fields.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
     /// The apiserver's URL, e.g. `https://10.0.0.1:6443`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,6 +147,31 @@ pub struct Cluster {
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
+}
+
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cluster")
+            .field("server", &self.server.as_deref().map(RedactedUrl))
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("certificate_authority", &self.certificate_authority)
+            .field(
+                "certificate_authority_data",
+                &self
+                    .certificate_authority_data
+                    .as_ref()
+                    .map(|data| format!("<{} base64 characters>", data.len())),
+            )
+            .field("proxy_url", &self.proxy_url.as_deref().map(RedactedUrl))
+            .field("disable_compression", &self.disable_compression)
+            .field("tls_server_name", &self.tls_server_name)
+            .field(
+                "extensions",
+                &self.extensions.as_deref().map(ExtensionNames),
+            )
+            .field("other", &OtherKeys(&self.other))
+            .finish()
+    }
 }
 
 /// A user (credentials) with its name.
@@ -389,7 +419,7 @@ impl fmt::Debug for ExecConfig {
         f.debug_struct("ExecConfig")
             .field("api_version", &self.api_version)
             .field("command", &self.command)
-            .field("args", &self.args)
+            .field("args", &self.args.as_ref().map(|a| RedactedList(a.len())))
             .field("env_names", &env_names)
             .field("drop_env", &self.drop_env)
             .field("install_hint", &self.install_hint)
@@ -444,7 +474,7 @@ pub struct ExecAuthCluster {
 impl fmt::Debug for ExecAuthCluster {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ExecAuthCluster")
-            .field("server", &self.server)
+            .field("server", &self.server.as_deref().map(RedactedUrl))
             .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
             .field(
                 "certificate_authority_data",
@@ -453,9 +483,9 @@ impl fmt::Debug for ExecAuthCluster {
                     .as_ref()
                     .map(|data| format!("<{} bytes>", data.len())),
             )
-            .field("proxy_url", &self.proxy_url)
+            .field("proxy_url", &self.proxy_url.as_deref().map(RedactedUrl))
             .field("tls_server_name", &self.tls_server_name)
-            .field("config", &self.config)
+            .field("config", &self.config.as_ref().map(|_| REDACTED))
             .finish()
     }
 }
@@ -491,6 +521,17 @@ pub struct Context {
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// Shows only the names of extensions: their data may be secrets.
+struct ExtensionNames<'a>(&'a [NamedExtension]);
+
+impl fmt::Debug for ExtensionNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|e| &e.name))
+            .finish()
+    }
 }
 
 /// Shows only the keys of unmodelled fields: their values may be secrets.

@@ -39,18 +39,28 @@ impl Kubeconfig {
     /// paths in it are made absolute against the file's directory.
     pub fn read_from<P: AsRef<Path>>(path: P) -> Result<Kubeconfig, KubeconfigError> {
         let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|e| KubeconfigError::ReadConfig(e, path.to_path_buf()))?;
-        let text = decode_text(&bytes).map_err(|message| KubeconfigError::Parse {
-            path: Some(path.to_path_buf()),
-            message,
-        })?;
-        let mut config = parse(&text, Some(path))?;
+        let bytes = super::data::read_file(path, super::data::MAX_KUBECONFIG_FILE)
+            .map_err(|e| KubeconfigError::ReadConfig(e, path.to_path_buf()))?;
+        let mut config = Self::from_file_bytes(&bytes, Some(path))?;
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(dir) = absolute.parent() {
             config.resolve_relative_paths(dir);
         }
         Ok(config)
+    }
+
+    /// Parses the content of a kubeconfig file: UTF-8, or UTF-16 with a byte
+    /// order mark. `path` names the file in errors; relative paths are left
+    /// as they are.
+    pub(crate) fn from_file_bytes(
+        bytes: &[u8],
+        path: Option<&Path>,
+    ) -> Result<Kubeconfig, KubeconfigError> {
+        let text = decode_text(bytes).map_err(|message| KubeconfigError::Parse {
+            path: path.map(Path::to_path_buf),
+            message,
+        })?;
+        parse(&text, path)
     }
 
     /// Parses a kubeconfig from YAML text; several documents (separated by `---`)
@@ -747,6 +757,15 @@ contexts:
     #[test]
     fn debug_never_shows_secrets() {
         let yaml = r#"
+clusters:
+- name: with-user-info
+  cluster:
+    server: https://admin:server-url-secret@k.example.com
+    proxy-url: http://proxy:proxy-url-secret@proxy.example.com:3128
+    extensions:
+    - name: vendor.example.com/auth
+      extension: {key: extension-secret}
+    private-field: cluster-other-secret
 users:
 - name: all-the-secrets
   user:
@@ -761,6 +780,7 @@ users:
         client-secret: client-secret-value
     exec:
       command: helper
+      args: ["--oidc-client-secret=arg-secret-value"]
       env:
       - name: API_KEY
         value: env-secret-value
@@ -776,11 +796,18 @@ users:
             "client-secret-value",
             "env-secret-value",
             "other-secret-value",
+            "server-url-secret",
+            "proxy-url-secret",
+            "extension-secret",
+            "cluster-other-secret",
+            "arg-secret-value",
         ] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert!(text.contains("admin"), "{text}");
         assert!(text.contains("API_KEY"), "{text}");
+        assert!(text.contains("k.example.com"), "{text}");
+        assert!(text.contains("vendor.example.com/auth"), "{text}");
         assert!(text.contains("[redacted]"), "{text}");
     }
 

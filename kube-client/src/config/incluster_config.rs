@@ -118,15 +118,16 @@ pub(crate) fn load(
     let token_path = dir.join("token");
     // Read once now so that a pod without a mounted token fails here, not on the
     // first request; the client re-reads the file as it rotates.
-    std::fs::read(&token_path).map_err(|source| Error::ReadToken {
+    data::read_file(&token_path, data::MAX_DATA_FILE).map_err(|source| Error::ReadToken {
         path: token_path.clone(),
         source,
     })?;
     let ca_path = dir.join("ca.crt");
     let root_cert = data::pem_certificates_file(&ca_path).map_err(Error::ReadCertificateBundle)?;
     let namespace_path = dir.join("namespace");
-    let namespace =
-        std::fs::read_to_string(&namespace_path).map_err(|source| Error::ReadDefaultNamespace {
+    let namespace = data::read_file(&namespace_path, data::MAX_DATA_FILE)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .map_err(|source| Error::ReadDefaultNamespace {
             path: namespace_path.clone(),
             source,
         })?;

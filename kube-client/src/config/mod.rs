@@ -31,6 +31,7 @@ mod errors;
 mod file_config;
 mod file_loader;
 mod incluster_config;
+pub(crate) mod redact;
 
 pub use errors::{InferConfigError, KubeconfigError, LoadDataError, NoProxyError};
 pub use file_config::{
@@ -58,8 +59,8 @@ pub(crate) const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(295);
 /// `kubectl` does and falls back to the in-cluster service account. Every field
 /// is public, so a config can also be built or adjusted by hand.
 ///
-/// `Debug` never shows credentials: the user's secrets are redacted and only the
-/// names of extra headers are shown.
+/// `Debug` never shows credentials: the user's secrets and the user info of
+/// URLs are redacted, and only the names of extra headers are shown.
 #[derive(Clone)]
 pub struct Config {
     /// The apiserver's base URL, e.g. `https://127.0.0.1:6443`.
@@ -85,7 +86,9 @@ pub struct Config {
     /// How long to wait while sending a request.
     pub write_timeout: Option<Duration>,
     /// Skip verification of the server's certificate (`insecure-skip-tls-verify`).
-    /// Dangerous: anyone on the path can impersonate the apiserver.
+    /// Dangerous: anyone on the path can impersonate the apiserver. A client
+    /// refuses it together with [`root_cert`](Self::root_cert) or
+    /// [`root_cert_file`](Self::root_cert_file), as client-go does.
     pub accept_invalid_certs: bool,
     /// The credentials: the kubeconfig `user` entry (token, token file, client
     /// certificate, basic auth, exec plugin, impersonation).
@@ -95,7 +98,9 @@ pub struct Config {
     /// An HTTP or SOCKS5 proxy to reach the apiserver through (`proxy-url`).
     pub proxy_url: Option<http::Uri>,
     /// The name to verify the server's certificate against, when it differs from
-    /// the URL's host (`tls-server-name`).
+    /// the URL's host (`tls-server-name`). The default stack also asks for it
+    /// in the TLS handshake (SNI), as client-go does, and requests name it as
+    /// their `Host`; through a proxy, only the certificate check uses it.
     pub tls_server_name: Option<String>,
     /// Headers added to every request.
     pub headers: Vec<(HeaderName, HeaderValue)>,
@@ -116,7 +121,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("Config")
-            .field("cluster_url", &self.cluster_url)
+            .field("cluster_url", &redact::RedactedUri(&self.cluster_url))
             .field("default_namespace", &self.default_namespace)
             .field(
                 "root_cert",
@@ -129,7 +134,10 @@ impl fmt::Debug for Config {
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("auth_info", &self.auth_info)
             .field("disable_compression", &self.disable_compression)
-            .field("proxy_url", &self.proxy_url)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_ref().map(redact::RedactedUri),
+            )
             .field("tls_server_name", &self.tls_server_name)
             .field("header_names", &header_names)
             .field("default_retry", &self.default_retry)
@@ -281,6 +289,18 @@ impl Config {
                 source,
             })?;
 
+        let names_a_ca = [
+            &cluster.certificate_authority_data,
+            &cluster.certificate_authority,
+        ]
+        .iter()
+        .any(|field| field.as_deref().is_some_and(|v| !v.trim().is_empty()));
+        if cluster.insecure_skip_tls_verify == Some(true) && names_a_ca {
+            return Err(KubeconfigError::InsecureWithCertificateAuthority {
+                cluster: cluster_name,
+            });
+        }
+
         let ca_pem = data::base64_or_file(
             "certificate-authority",
             cluster.certificate_authority_data.as_deref(),
@@ -363,13 +383,14 @@ impl Config {
                 Some(groups.split(',').map(str::to_string).collect());
         }
         if let Ok(url) = std::env::var("KUBE_RS_DEBUG_OVERRIDE_URL") {
+            let shown = redact::without_userinfo(&url).into_owned();
             match url.parse() {
                 Ok(uri) => {
-                    tracing::warn!(%url, "using another apiserver URL, as KUBE_RS_DEBUG_OVERRIDE_URL asks");
+                    tracing::warn!(url = %shown, "using another apiserver URL, as KUBE_RS_DEBUG_OVERRIDE_URL asks");
                     self.cluster_url = uri;
                 }
                 Err(error) => {
-                    tracing::warn!(%url, %error, "KUBE_RS_DEBUG_OVERRIDE_URL is not a URL; ignored");
+                    tracing::warn!(url = %shown, %error, "KUBE_RS_DEBUG_OVERRIDE_URL is not a URL; ignored");
                 }
             }
         }
@@ -474,6 +495,37 @@ users:
         assert_eq!(config.default_namespace, "default");
         assert!(config.accept_invalid_certs);
         assert!(config.root_cert.is_none());
+    }
+
+    #[tokio::test]
+    async fn skipping_verification_with_a_certificate_authority_is_refused_naming_both() {
+        for ca in [
+            format!("certificate-authority-data: {}", ca_data()),
+            "certificate-authority: /etc/kubernetes/ca.pem".to_string(),
+        ] {
+            let yaml = format!(
+                "current-context: c\ncontexts:\n- name: c\n  context: {{cluster: k}}\nclusters:\n- name: k\n  cluster:\n    server: https://k\n    insecure-skip-tls-verify: true\n    {ca}\n"
+            );
+            let err = from_yaml(&yaml).await.expect_err("contradictory settings");
+            assert!(
+                matches!(
+                    err,
+                    KubeconfigError::InsecureWithCertificateAuthority { .. }
+                ),
+                "{err:?}"
+            );
+            let text = err.to_string();
+            assert!(text.contains("insecure-skip-tls-verify"), "{text}");
+            assert!(text.contains("certificate-authority"), "{text}");
+            assert!(text.contains("\"k\""), "{text}");
+        }
+        // Skipping verification alone, or an explicit `false` beside a CA, is fine.
+        let yaml = format!(
+            "current-context: c\ncontexts:\n- name: c\n  context: {{cluster: k}}\nclusters:\n- name: k\n  cluster:\n    server: https://k\n    insecure-skip-tls-verify: false\n    certificate-authority-data: {}\n",
+            ca_data()
+        );
+        let config = from_yaml(&yaml).await.expect("a CA that is used");
+        assert!(!config.accept_invalid_certs && config.root_cert.is_some());
     }
 
     #[tokio::test]
@@ -582,7 +634,8 @@ users:
 
     #[test]
     fn debug_hides_credentials_and_header_values() {
-        let mut config = Config::new(http::Uri::from_static("https://k"));
+        let mut config = Config::new(http::Uri::from_static("https://admin:url-secret@k"));
+        config.proxy_url = Some(http::Uri::from_static("http://p:proxy-secret@proxy:3128"));
         config.auth_info.token = Some("secret-token-value".into());
         config.auth_info.password = Some("secret-password".into());
         config.auth_info.client_key_data = Some("c2VjcmV0LWtleQ==".into());
@@ -596,11 +649,14 @@ users:
             "secret-password",
             "c2VjcmV0LWtleQ==",
             "secret-header-value",
+            "url-secret",
+            "proxy-secret",
         ] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert!(text.contains("x-api-key"), "{text}");
-        assert!(text.contains("https://k"), "{text}");
+        assert!(text.contains("@k"), "{text}");
+        assert!(text.contains("proxy:3128"), "{text}");
     }
 
     #[test]

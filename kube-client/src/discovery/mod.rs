@@ -25,7 +25,7 @@
 
 mod apigroup;
 pub mod oneshot;
-mod parse;
+pub(crate) mod parse;
 
 use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIVersions};
@@ -167,37 +167,9 @@ impl Discovery {
     }
 
     fn add_aggregated(&self, groups: &mut Vec<ApiGroup>, list: APIGroupDiscoveryList, core: bool) {
-        for item in list.items {
-            let name = if core {
-                String::new()
-            } else {
-                item.metadata.and_then(|m| m.name).unwrap_or_default()
-            };
-            if !self.selection.includes(&name) {
-                continue;
-            }
-            for stale in item
-                .versions
-                .iter()
-                .filter(|v| v.freshness.as_deref() == Some("Stale"))
-            {
-                tracing::warn!(
-                    group = %name,
-                    version = stale.version.as_deref().unwrap_or_default(),
-                    "the apiserver reports stale discovery data for this group version"
-                );
-            }
-            // The server lists versions in its order of preference.
-            let preferred = item.versions.first().and_then(|v| v.version.clone());
-            let data: Vec<GroupVersionData> = item
-                .versions
-                .iter()
-                .map(|v| GroupVersionData::from_aggregated(&name, v))
-                .collect();
-            if !data.is_empty() {
-                groups.push(ApiGroup::new(name, data, preferred));
-            }
-        }
+        groups.extend(aggregated_groups(list, core, |name| {
+            self.selection.includes(name)
+        }));
     }
 
     /// The discovered groups, the core group first, then in the server's order.
@@ -237,6 +209,48 @@ impl Discovery {
     pub fn resolve_object(&self, obj: &DynamicObject) -> Option<(ApiResource, ApiCapabilities)> {
         self.resolve_typemeta(obj.types.as_ref()?)
     }
+}
+
+/// The groups of an aggregated discovery document (of the core group, named
+/// `""`, when `core`) that `wanted` selects.
+pub(crate) fn aggregated_groups(
+    list: APIGroupDiscoveryList,
+    core: bool,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<ApiGroup> {
+    let mut groups = Vec::new();
+    for item in list.items {
+        let name = if core {
+            String::new()
+        } else {
+            item.metadata.and_then(|m| m.name).unwrap_or_default()
+        };
+        if !wanted(&name) {
+            continue;
+        }
+        for stale in item
+            .versions
+            .iter()
+            .filter(|v| v.freshness.as_deref() == Some("Stale"))
+        {
+            tracing::warn!(
+                group = %name,
+                version = stale.version.as_deref().unwrap_or_default(),
+                "the apiserver reports stale discovery data for this group version"
+            );
+        }
+        // The server lists versions in its order of preference.
+        let preferred = item.versions.first().and_then(|v| v.version.clone());
+        let data: Vec<GroupVersionData> = item
+            .versions
+            .iter()
+            .map(|v| GroupVersionData::from_aggregated(&name, v))
+            .collect();
+        if !data.is_empty() {
+            groups.push(ApiGroup::new(name, data, preferred));
+        }
+    }
+    groups
 }
 
 /// Fetches the per-version documents of one group.

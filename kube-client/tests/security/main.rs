@@ -1,9 +1,11 @@
 //! Credentials stay secret and are used exactly as configured, checked against
 //! the real apiserver:
 //!
-//! - tokens (inline, from a file, from an exec plugin), basic auth passwords and
-//!   client keys never appear in `Debug` or `Display` of configurations, clients
-//!   and errors, nor in any `tracing` output down to TRACE level (the HTTP/2
+//! - tokens (inline, from a file, from an exec plugin), basic auth passwords,
+//!   client keys, the user info of server and proxy URLs, exec plugin
+//!   arguments and environment, and the data of objects that fail to decode
+//!   never appear in `Debug` or `Display` of configurations, clients and
+//!   errors, nor in any `tracing` output down to TRACE level (the HTTP/2
 //!   stack's included), on success and on failure (`401`, failing plugins);
 //! - the server's certificate is verified unless `insecure-skip-tls-verify` is
 //!   set, which is warned about once;

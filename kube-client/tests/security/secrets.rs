@@ -286,6 +286,8 @@ async fn client_keys_stay_hidden() {
 async fn skipping_tls_verification_is_warned_about_once() {
     capture::start();
     let mut config = admin_config().await;
+    config.root_cert = None;
+    config.root_cert_file = None;
     config.accept_invalid_certs = true;
     for _ in 0..3 {
         let client = Client::try_from(config.clone()).expect("client");
@@ -299,4 +301,161 @@ async fn skipping_tls_verification_is_warned_about_once() {
         .filter(|line| line.contains("WARN") && line.contains("insecure-skip-tls-verify"))
         .count();
     assert_eq!(warnings, 1, "one warning per process");
+}
+
+/// Fields that do not deserialize from a Secret's `data`: decoding one as
+/// this fails on the first value, which the error must not quote.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct NumbersOnly {
+    data: std::collections::BTreeMap<String, u64>,
+}
+
+#[tokio::test]
+async fn url_credentials_exec_arguments_and_decoded_data_stay_hidden() {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Secret;
+    use kube_client::{
+        Api,
+        api::{ListParams, PostParams, WatchParams},
+        config::{KubeConfigOptions, Kubeconfig},
+        core::Request,
+    };
+
+    capture::start();
+    let env = env().await;
+    let url_password = "url-pw-5e0c1d9a7b3f4e2a8c6d0b1f9e7a3c5d";
+    let proxy_password = "proxy-pw-0d4f7a2c9e1b6d8f3a5c7e9b1d2f4a6c";
+    let argument_secret = "arg-secret-8b2e4d6f0a1c3e5b7d9f2a4c6e8b0d1f";
+    let env_secret = "env-secret-3c5e7a9b1d2f4a6c8e0b2d4f6a8c0e1b";
+    let secret_value = "secret-data-6f8a0c2e4b6d8f1a3c5e7b9d0f2a4c6e";
+    let mut texts = Vec::new();
+    let mut errors = Vec::new();
+
+    // A kubeconfig whose server and proxy URLs carry user info, with an exec
+    // plugin given a secret in its arguments and environment, which it is
+    // also told about (provideClusterInfo).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plugin = dir.path().join("plugin.sh");
+    write_script(
+        &plugin,
+        &format!("cat <<'EOF'\n{}\nEOF", credential(REFUSED_TOKEN)),
+    );
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let server =
+        env.server_url()
+            .replacen("https://", &format!("https://admin:{url_password}@"), 1);
+    let yaml = format!(
+        r#"
+current-context: c
+contexts:
+- name: c
+  context: {{cluster: k, user: u}}
+clusters:
+- name: k
+  cluster:
+    server: {server}
+    insecure-skip-tls-verify: true
+    proxy-url: http://proxy-user:{proxy_password}@127.0.0.1:{closed_port}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: {plugin}
+      args: ["--client-secret={argument_secret}"]
+      env: [{{name: PLUGIN_SECRET, value: {env_secret}}}]
+      interactiveMode: Never
+      provideClusterInfo: true
+"#,
+        plugin = plugin.display()
+    );
+    let kubeconfig = Kubeconfig::from_yaml(&yaml).expect("parses");
+    texts.push((
+        "Debug of the Kubeconfig".to_string(),
+        format!("{kubeconfig:?}"),
+    ));
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("config");
+    let client = Client::try_from(config.clone()).expect("client");
+    errors.push(
+        client
+            .apiserver_version()
+            .await
+            .expect_err("nothing listens at the proxy"),
+    );
+    exercise(&client).await;
+    texts.extend(printed(&config, &client, &[]));
+    texts.push((
+        "Debug of the exec config".to_string(),
+        format!("{:?}", config.auth_info.exec),
+    ));
+
+    // The same server URL, user info and all, reached directly: reqwest
+    // turns the user info into basic auth, which the apiserver ignores
+    // beside the admin's client certificate.
+    let mut direct = admin_config().await;
+    direct.cluster_url = server.parse().expect("a URL");
+    let direct_client = Client::try_from(direct.clone()).expect("client");
+    exercise(&direct_client).await;
+    texts.extend(printed(&direct, &direct_client, &[]));
+
+    // A Secret's data decoded as the wrong type, read whole and watched.
+    let admin = env.client().await.expect("admin client");
+    let ns = env.fresh_namespace().await.expect("namespace");
+    let secrets: Api<Secret> = Api::namespaced(admin.clone(), &ns);
+    let mut secret = Secret::default();
+    secret.metadata.name = Some("hidden".into());
+    secret.string_data = Some([("password".to_string(), secret_value.to_string())].into());
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+    let request = Request::new(format!("/api/v1/namespaces/{ns}/secrets"));
+    let get = request.get("hidden", &Default::default()).expect("request");
+    errors.push(
+        admin
+            .request::<NumbersOnly>(get)
+            .await
+            .expect_err("data are not numbers"),
+    );
+    let watch = request
+        .watch(&WatchParams::default().timeout(10), "0")
+        .expect("request");
+    let mut events = admin
+        .request_events::<NumbersOnly>(watch)
+        .await
+        .expect("the watch starts");
+    let decode_error = loop {
+        match events.next().await {
+            Some(Err(error)) => break error,
+            Some(Ok(_)) => {}
+            None => panic!("the watch ended without reaching the Secret"),
+        }
+    };
+    assert!(
+        matches!(decode_error, Error::SerdeError(_)),
+        "{decode_error:?}"
+    );
+    errors.push(decode_error);
+    let _ = secrets.list(&ListParams::default()).await;
+
+    let error_refs: Vec<&Error> = errors.iter().collect();
+    texts.extend(printed(&config, &client, &error_refs));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(secret_value);
+    check(
+        &[
+            url_password,
+            proxy_password,
+            argument_secret,
+            env_secret,
+            secret_value,
+            &encoded,
+        ],
+        texts,
+    );
 }

@@ -185,6 +185,45 @@ async fn exec_moves_the_streams_and_delivers_the_exit_status() {
 }
 
 #[tokio::test]
+async fn a_stream_the_server_closes_ends_for_its_reader_at_once() {
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let (pods, _seen, server) = serve(
+        |c| c,
+        v5,
+        |mut socket| async move {
+            socket.send(binary(1, b"last words")).await.expect("send");
+            socket.send(binary(255, &[1])).await.expect("send");
+            socket.send(binary(2, b"still here")).await.expect("send");
+            // The connection stays open until the test has read stdout.
+            let _ = released.await;
+            socket.close(None).await.expect("close");
+        },
+    )
+    .await;
+    let mut process = pods
+        .exec("web", ["cat"], &AttachParams::default())
+        .await
+        .expect("the socket opens");
+    let mut stdout = process.stdout().expect("stdout");
+    let mut out = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stdout.read_to_string(&mut out),
+    )
+    .await
+    .expect("stdout ends when the server closes it, not when the connection does")
+    .expect("read");
+    assert_eq!(out, "last words");
+    let _ = release.send(());
+    let mut err = String::new();
+    let mut stderr = process.stderr().expect("stderr");
+    stderr.read_to_string(&mut err).await.expect("read");
+    assert_eq!(err, "still here");
+    process.join().await.expect("a clean end");
+    server.await.expect("the server's checks");
+}
+
+#[tokio::test]
 async fn with_v4_closing_stdin_sends_no_close_message() {
     let (pods, _seen, server) = serve(
         |c| c,

@@ -6,6 +6,10 @@
 //! describing the request (and the cluster, when `provideClusterInfo` is set).
 //! Its credential is kept until its `expirationTimestamp` (or, without one, until
 //! the server refuses it), so the program runs once, not once per request.
+//!
+//! A plugin that prints more than 4 MiB is stopped (an `ExecCredential` is a
+//! few KiB), and only the end of what it writes to stderr is kept, for the
+//! error when it fails.
 
 use std::{io::IsTerminal, process::Stdio, time::Duration};
 
@@ -26,6 +30,10 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 
 /// At most this much of a failing plugin's stderr is kept in the error.
 const MAX_STDERR: usize = 2048;
+
+/// The most a plugin may print: an `ExecCredential`, even with a client
+/// certificate chain, is a few KiB. A plugin printing more is stopped.
+const MAX_OUTPUT: usize = 4 << 20;
 
 /// How long a plugin running without a terminal may take. Every request waits
 /// for the credential, so a plugin that hangs (a network call that never
@@ -194,10 +202,17 @@ impl ExecPlugin {
             }
             _ => None,
         };
-        let certificate = match (&status.client_certificate_data, &status.client_key_data) {
-            (Some(cert), Some(key)) if !cert.is_empty() && !key.expose_secret().is_empty() => {
-                Some((cert, key))
-            }
+        // As in client-go, an empty field is an absent one.
+        let cert = status
+            .client_certificate_data
+            .as_ref()
+            .filter(|c| !c.is_empty());
+        let key = status
+            .client_key_data
+            .as_ref()
+            .filter(|k| !k.expose_secret().is_empty());
+        let certificate = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
             _ => {
                 return Err(Error::ExecIncompleteCertificate {
@@ -294,8 +309,8 @@ impl ExecPlugin {
         }
 
         tracing::debug!(command = %self.command, "running the exec credential plugin");
-        let output = command.output();
-        let output =
+        let output = self.output(command);
+        let (status, stdout, stderr) =
             match self.non_interactive_limit.filter(|_| !interactive) {
                 // Dropping the unfinished run kills the plugin (`kill_on_drop`).
                 Some(limit) => tokio::time::timeout(limit, output).await.map_err(|_| {
@@ -305,29 +320,22 @@ impl ExecPlugin {
                     }
                 })?,
                 None => output.await,
-            };
-        let output = output.map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                Error::ExecCommandNotFound {
-                    command: self.command.clone(),
-                    install_hint: self.config.install_hint.clone(),
-                }
-            } else {
-                Error::AuthExecStart {
-                    command: self.command.clone(),
-                    source,
-                }
-            }
-        })?;
-        if !output.status.success() {
+            }?;
+        if !status.success() {
             return Err(Error::AuthExecRun {
                 command: self.command.clone(),
-                status: output.status,
-                stderr: stderr_excerpt(&output.stderr),
+                status,
+                stderr: stderr_excerpt(&stderr),
             });
         }
+        self.parse_credential(&stdout)
+    }
+
+    /// The `ExecCredential` the plugin printed: its status, or why the output
+    /// is not one (never quoting it: it holds the credential).
+    fn parse_credential(&self, stdout: &[u8]) -> Result<ExecCredentialStatus, Error> {
         let credential: ExecCredential =
-            serde_json::from_slice(&output.stdout).map_err(|e| Error::AuthExecParse {
+            serde_json::from_slice(stdout).map_err(|e| Error::AuthExecParse {
                 command: self.command.clone(),
                 // serde_json's messages may quote the output, which holds secrets.
                 reason: format!(
@@ -370,6 +378,100 @@ impl ExecPlugin {
             command: self.command.clone(),
         })
     }
+}
+
+impl ExecPlugin {
+    /// Runs the plugin to its end: how it exited, its output (at most
+    /// [`MAX_OUTPUT`]; more stops it) and the end of its stderr (read to
+    /// the end, so that the plugin never blocks on it, but not kept).
+    async fn output(
+        &self,
+        mut command: tokio::process::Command,
+    ) -> Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>), Error> {
+        use tokio::io::AsyncReadExt;
+        let io_error = |source: std::io::Error| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                Error::ExecCommandNotFound {
+                    command: self.command.clone(),
+                    install_hint: self.config.install_hint.clone(),
+                }
+            } else {
+                Error::AuthExecStart {
+                    command: self.command.clone(),
+                    source,
+                }
+            }
+        };
+        let mut child = command.spawn().map_err(io_error)?;
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let read_stdout = async {
+            let mut output = Vec::new();
+            if let Some(stdout) = stdout {
+                let limit = u64::try_from(MAX_OUTPUT).unwrap_or(u64::MAX);
+                stdout
+                    .take(limit.saturating_add(1))
+                    .read_to_end(&mut output)
+                    .await
+                    .map_err(io_error)?;
+            }
+            if output.len() > MAX_OUTPUT {
+                return Err(Error::AuthExecOutputTooLarge {
+                    command: self.command.clone(),
+                    limit: MAX_OUTPUT,
+                });
+            }
+            Ok(output)
+        };
+        let read_stderr = async {
+            let mut tail = Vec::new();
+            if let Some(mut stderr) = stderr {
+                let mut buffer = vec![0; 8 << 10];
+                loop {
+                    let n = stderr.read(&mut buffer).await.map_err(io_error)?;
+                    if n == 0 {
+                        break;
+                    }
+                    tail.extend_from_slice(buffer.get(..n).unwrap_or_default());
+                    // Room to find a character boundary; the excerpt trims it.
+                    if tail.len() > 4 * MAX_STDERR {
+                        tail.drain(..tail.len() - 2 * MAX_STDERR);
+                    }
+                }
+            }
+            Ok(tail)
+        };
+        let wait = async { child.wait().await.map_err(io_error) };
+        // The first failure ends the run; dropping the child kills it.
+        let (stdout, stderr, status) = futures::try_join!(read_stdout, read_stderr, wait)?;
+        Ok((status, stdout, stderr))
+    }
+}
+
+/// What a client makes of an exec plugin's `output`, for the fuzz targets:
+/// whether it gives a token (else a client certificate, installed), or why it
+/// is refused.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_credential(output: &[u8]) -> Result<bool, String> {
+    let config = ExecConfig {
+        api_version: Some(V1.into()),
+        command: Some("fuzz-plugin".into()),
+        ..ExecConfig::default()
+    };
+    #[cfg(feature = "rustls-tls")]
+    let identity = crate::client::tls::ClientIdentity::from_config(&crate::Config::new(
+        http::Uri::from_static("https://fuzz.example.com"),
+    ))
+    .map_err(|e| e.to_string())?;
+    let plugin = ExecPlugin::new(
+        &config,
+        #[cfg(feature = "rustls-tls")]
+        Some(identity),
+    )
+    .map_err(|e| e.to_string())?;
+    let status = plugin.parse_credential(output).map_err(|e| e.to_string())?;
+    let cached = plugin.accept(status).map_err(|e| e.to_string())?;
+    Ok(cached.authorization.is_some())
 }
 
 /// The end of a plugin's stderr (where the reason usually is), as text.
@@ -656,6 +758,98 @@ echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t"
             .await
             .expect_err("no credential");
         assert!(matches!(err, Error::ExecNoCredential { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn empty_certificate_and_key_fields_mean_absent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, fields) in [
+            (
+                "both",
+                r#""clientCertificateData": "", "clientKeyData": """#,
+            ),
+            ("certificate", r#""clientCertificateData": """#),
+            ("key", r#""clientKeyData": """#),
+        ] {
+            let command = script(
+                dir.path(),
+                name,
+                &format!(
+                    r#"echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t", {fields}}}}}'"#
+                ),
+            );
+            let header = plugin(&exec_config(&command, V1))
+                .authorization()
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(header, Some(HeaderValue::from_static("Bearer t")), "{name}");
+        }
+        // A certificate whose key is empty is still only half a pair.
+        let command = script(
+            dir.path(),
+            "half",
+            &format!(
+                r#"echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t", "clientCertificateData": "PEM", "clientKeyData": ""}}}}'"#
+            ),
+        );
+        let err = plugin(&exec_config(&command, V1))
+            .authorization()
+            .await
+            .expect_err("half a pair");
+        assert!(
+            matches!(err, Error::ExecIncompleteCertificate { .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn output_past_the_limit_is_refused_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, body) in [
+            ("large", "head -c 5000000 /dev/zero".to_string()),
+            // Writes without end, and never exits on its own.
+            ("endless", "exec cat /dev/zero".to_string()),
+        ] {
+            let command = script(dir.path(), name, &body);
+            let err = tokio::time::timeout(
+                Duration::from_secs(60),
+                plugin(&exec_config(&command, V1)).authorization(),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{name}: reading stops"))
+            .expect_err("too much output");
+            assert!(
+                matches!(err, Error::AuthExecOutputTooLarge { .. }),
+                "{name}: {err:?}"
+            );
+            let text = err.to_string();
+            assert!(text.contains("4 MiB") && text.contains(&command), "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn endless_stderr_is_drained_and_only_its_end_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let command = script(
+            dir.path(),
+            "noisy",
+            "head -c 20000000 /dev/zero | tr '\\0' x >&2\necho 'the reason' >&2\nexit 3",
+        );
+        let err = plugin(&exec_config(&command, V1))
+            .authorization()
+            .await
+            .expect_err("exits 3");
+        match err {
+            Error::AuthExecRun { stderr, .. } => {
+                assert!(
+                    stderr.ends_with("the reason"),
+                    "{}",
+                    &stderr[stderr.len().saturating_sub(100)..]
+                );
+                assert!(stderr.len() <= MAX_STDERR + '…'.len_utf8());
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -137,6 +137,19 @@ pub enum Error {
         limit: std::time::Duration,
     },
 
+    /// The exec plugin printed more than an `ExecCredential` can be; it was
+    /// stopped.
+    #[error(
+        "the exec plugin {command} printed more than {}, which no ExecCredential needs; it was stopped",
+        crate::error::human_bytes(*limit as u64)
+    )]
+    AuthExecOutputTooLarge {
+        /// The plugin's command.
+        command: String,
+        /// The most output read, in bytes.
+        limit: usize,
+    },
+
     /// The exec plugin's output is not an `ExecCredential`.
     #[error("the exec plugin {command} did not print a valid ExecCredential: {reason}")]
     AuthExecParse {
@@ -447,6 +460,14 @@ pub(crate) fn impersonation_headers(
         }
     }
     Ok(headers)
+}
+
+/// Entry points of the credential parsers for the fuzz targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz {
+    pub(crate) use super::exec::fuzz_credential as exec_credential;
+    #[cfg(feature = "oidc")]
+    pub(crate) use super::oidc::fuzz as oidc;
 }
 
 /// Percent-encodes what is not allowed unescaped in an `Impersonate-Extra-` key.

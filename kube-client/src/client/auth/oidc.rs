@@ -12,9 +12,13 @@
 //! asked for a new one with the refresh-token grant (RFC 6749 §6). Client
 //! credentials go in an HTTP Basic header first and, if the provider refuses
 //! that, in the form body. The new tokens are kept in memory; the kubeconfig
-//! file is not rewritten.
+//! file is not rewritten. An issuer's answers are read up to 1 MiB, within
+//! 30 s for each call.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use base64::Engine;
 use http::HeaderValue;
@@ -74,6 +78,16 @@ pub mod errors {
             source: reqwest::Error,
         },
 
+        /// The issuer's answer is larger than a discovery document or a token
+        /// response needs to be; the rest was not read.
+        #[error("the answer of the OIDC issuer at {url} is larger than {limit_text}", limit_text = crate::error::human_bytes(*limit as u64))]
+        ResponseTooLarge {
+            /// What was asked for.
+            url: String,
+            /// The most read, in bytes.
+            limit: usize,
+        },
+
         /// The discovery document is not valid.
         #[error("the issuer's /.well-known/openid-configuration is not valid: {0}")]
         InvalidMetadata(#[source] serde_json::Error),
@@ -129,6 +143,10 @@ const EXPIRY_MARGIN_SECONDS: i64 = 10;
 /// rather than hold them forever.
 const ISSUER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The most of an issuer's answer that is read: discovery documents and
+/// token responses are a few KiB.
+const MAX_ISSUER_ANSWER: usize = 1 << 20;
+
 const ID_TOKEN: &str = "id-token";
 const REFRESH_TOKEN: &str = "refresh-token";
 const CLIENT_ID: &str = "client-id";
@@ -140,8 +158,19 @@ const ISSUER_CA_FILE: &str = "idp-certificate-authority";
 const ISSUER_CA_DATA: &str = "idp-certificate-authority-data";
 
 /// An `oidc` auth-provider's tokens.
+///
+/// A refusal by the server is recorded without taking the tokens' lock,
+/// which a request reading the token (or a refresh) may hold: it must never
+/// be lost. It names the ID token in use when it was recorded, by its
+/// generation, so a refusal of the token an ongoing refresh is about to
+/// replace does not cause a second refresh.
 pub(crate) struct Oidc {
     tokens: tokio::sync::Mutex<Tokens>,
+    /// Which ID token is in use: 1 for the configured one, one more after
+    /// each refresh.
+    generation: AtomicU64,
+    /// The generation of the last ID token the server refused (0: none).
+    refused: AtomicU64,
     refresher: Result<Refresher, RefreshInitError>,
 }
 
@@ -156,8 +185,6 @@ impl std::fmt::Debug for Oidc {
 struct Tokens {
     id_token: Option<SecretString>,
     refresh_token: Option<SecretString>,
-    /// Set after the server refused the token: refresh before the next use.
-    refused: bool,
 }
 
 /// What refreshing needs.
@@ -182,8 +209,9 @@ impl Oidc {
             tokens: tokio::sync::Mutex::new(Tokens {
                 id_token,
                 refresh_token,
-                refused: false,
             }),
+            generation: AtomicU64::new(1),
+            refused: AtomicU64::new(0),
             refresher,
         })
     }
@@ -192,8 +220,10 @@ impl Oidc {
     /// expired (or was refused).
     pub(crate) async fn authorization(&self) -> Result<HeaderValue, Error> {
         let mut tokens = self.tokens.lock().await;
+        let refused =
+            self.refused.load(Ordering::Acquire) >= self.generation.load(Ordering::Acquire);
         let usable = match &tokens.id_token {
-            Some(token) if !tokens.refused => {
+            Some(token) if !refused => {
                 match expires_soon(token.expose_secret(), jiff::Timestamp::now()) {
                     Ok(soon) => !soon,
                     // A token whose expiry cannot be read is replaced when it
@@ -223,22 +253,20 @@ impl Oidc {
             if let Some(rotated) = fresh.refresh_token {
                 tokens.refresh_token = Some(rotated);
             }
-            tokens.refused = false;
+            // Still under the lock: no request has the new token yet.
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
-        let token = tokens.id_token.as_ref().ok_or(Error::IdTokenMissing)?;
-        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| Error::IdToken(IdTokenError::InvalidFormat))?;
-        value.set_sensitive(true);
-        Ok(value)
+        bearer(tokens.id_token.as_ref().ok_or(Error::IdTokenMissing)?)
     }
 
-    /// Forgets the token the server refused, if it can be refreshed.
+    /// Records that the server refused the token in use, if it can be
+    /// refreshed: the next request waits for a refresh (or for the one under
+    /// way, when that replaces the refused token).
     pub(crate) fn invalidate(&self) {
-        if self.refresher.is_ok()
-            && let Ok(mut tokens) = self.tokens.try_lock()
-            && tokens.refresh_token.is_some()
-        {
-            tokens.refused = true;
+        // A refresher exists only beside a refresh token.
+        if self.refresher.is_ok() {
+            let in_use = self.generation.load(Ordering::Acquire);
+            self.refused.fetch_max(in_use, Ordering::AcqRel);
         }
     }
 }
@@ -298,8 +326,11 @@ fn issuer_client(
                     .map_err(|e| invalid(format!("{ISSUER_CA_DATA} is not base64: {e}")))?,
             ),
             (_, Some(path)) if !path.trim().is_empty() => Some(
-                std::fs::read(path.trim())
-                    .map_err(|e| invalid(format!("could not read {path}: {e}")))?,
+                crate::config::data::read_file(
+                    std::path::Path::new(path.trim()),
+                    crate::config::data::MAX_DATA_FILE,
+                )
+                .map_err(|e| invalid(format!("could not read {path}: {e}")))?,
             ),
             _ => None,
         };
@@ -341,6 +372,100 @@ fn expires_soon(token: &str, now: jiff::Timestamp) -> Result<bool, IdTokenError>
     Ok(expiry.as_second() - now.as_second() <= EXPIRY_MARGIN_SECONDS)
 }
 
+/// The body of an issuer's answer to `url`, at most [`MAX_ISSUER_ANSWER`].
+async fn read_answer(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, RefreshError> {
+    let too_large = || RefreshError::ResponseTooLarge {
+        url: url.to_string(),
+        limit: MAX_ISSUER_ANSWER,
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if announced > u64::try_from(MAX_ISSUER_ANSWER).unwrap_or(u64::MAX) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|source| RefreshError::Transport {
+            url: url.to_string(),
+            source: source.without_url(),
+        })?
+    {
+        if body.len() + chunk.len() > MAX_ISSUER_ANSWER {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The token endpoint named by an issuer's discovery document.
+fn token_endpoint(document: &[u8]) -> Result<String, RefreshError> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        token_endpoint: String,
+    }
+    let metadata: Metadata = serde_json::from_slice(document)
+        .map_err(|e| RefreshError::InvalidMetadata(crate::error::without_quoted_values(&e)))?;
+    Ok(metadata.token_endpoint)
+}
+
+/// The tokens of a token endpoint's answer to the refresh-token grant.
+fn token_response(body: &[u8]) -> Result<Fresh, RefreshError> {
+    #[derive(Deserialize)]
+    struct TokenResponse {
+        id_token: Option<String>,
+        refresh_token: Option<String>,
+    }
+    // The answer holds tokens: its errors must not quote it.
+    let answer: TokenResponse = serde_json::from_slice(body)
+        .map_err(|e| RefreshError::InvalidTokenResponse(crate::error::without_quoted_values(&e)))?;
+    let id_token = answer
+        .id_token
+        .filter(|t| !t.is_empty())
+        .ok_or(RefreshError::NoIdTokenReceived)?;
+    Ok(Fresh {
+        id_token: SecretString::from(id_token),
+        refresh_token: answer
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from),
+    })
+}
+
+/// The `Authorization` header of an ID token.
+fn bearer(token: &SecretString) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| Error::IdToken(IdTokenError::InvalidFormat))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The parsers of answers from an issuer and of ID tokens, for the fuzz
+/// targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz {
+    /// The token endpoint a discovery document names, or why there is none.
+    pub(crate) fn discovery(document: &[u8]) -> Result<String, String> {
+        super::token_endpoint(document).map_err(|e| e.to_string())
+    }
+
+    /// Whether a token response is usable (and carries a new refresh
+    /// token), with the header its ID token makes, or why not.
+    pub(crate) fn token_response(body: &[u8]) -> Result<bool, String> {
+        let fresh = super::token_response(body).map_err(|e| e.to_string())?;
+        super::bearer(&fresh.id_token).map_err(|e| e.to_string())?;
+        Ok(fresh.refresh_token.is_some())
+    }
+
+    /// Whether `token` expires within the margin of `now` (seconds since
+    /// the epoch), or why its expiry cannot be read.
+    pub(crate) fn expires_soon(token: &str, now: i64) -> Result<bool, String> {
+        let now = jiff::Timestamp::from_second(now).map_err(|e| e.to_string())?;
+        super::expires_soon(token, now).map_err(|e| e.to_string())
+    }
+}
+
 /// What a refresh gives.
 struct Fresh {
     id_token: SecretString,
@@ -370,41 +495,14 @@ impl Refresher {
             if !status.is_success() {
                 return Err(RefreshError::RequestFailed(status));
             }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|source| RefreshError::Transport {
-                    url: endpoint.clone(),
-                    source: source.without_url(),
-                })?;
-            #[derive(Deserialize)]
-            struct TokenResponse {
-                id_token: Option<String>,
-                refresh_token: Option<String>,
-            }
-            let answer: TokenResponse =
-                serde_json::from_slice(&body).map_err(RefreshError::InvalidTokenResponse)?;
-            let id_token = answer
-                .id_token
-                .filter(|t| !t.is_empty())
-                .ok_or(RefreshError::NoIdTokenReceived)?;
-            return Ok(Fresh {
-                id_token: SecretString::from(id_token),
-                refresh_token: answer
-                    .refresh_token
-                    .filter(|t| !t.is_empty())
-                    .map(SecretString::from),
-            });
+            let body = read_answer(response, &endpoint).await?;
+            return token_response(&body);
         }
         Err(RefreshError::AuthorizationFailure)
     }
 
     /// The token endpoint, from the issuer's discovery document.
     async fn token_endpoint(&self) -> Result<String, RefreshError> {
-        #[derive(Deserialize)]
-        struct Metadata {
-            token_endpoint: String,
-        }
         let url = format!("{}/.well-known/openid-configuration", self.issuer);
         let parsed =
             reqwest::Url::parse(&url).map_err(|_| RefreshError::InvalidURI(url.clone()))?;
@@ -416,10 +514,8 @@ impl Refresher {
         if !response.status().is_success() {
             return Err(RefreshError::RequestFailed(response.status()));
         }
-        let body = response.bytes().await.map_err(transport)?;
-        let metadata: Metadata =
-            serde_json::from_slice(&body).map_err(RefreshError::InvalidMetadata)?;
-        Ok(metadata.token_endpoint)
+        let body = read_answer(response, &url).await?;
+        token_endpoint(&body)
     }
 
     async fn ask(

@@ -72,11 +72,18 @@ impl TokenFile {
     }
 }
 
-fn read(path: &PathBuf) -> Result<HeaderValue, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::ReadTokenFile(e, path.clone()))?;
+fn read(path: &std::path::Path) -> Result<HeaderValue, Error> {
+    let bytes = crate::config::data::read_file(path, crate::config::data::MAX_DATA_FILE)
+        .map_err(|e| Error::ReadTokenFile(e, path.to_path_buf()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::ReadTokenFile(
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+            path.to_path_buf(),
+        )
+    })?;
     let token = text.trim();
     if token.is_empty() {
-        return Err(Error::EmptyTokenFile(path.clone()));
+        return Err(Error::EmptyTokenFile(path.to_path_buf()));
     }
     super::bearer(token, "the token file")
 }

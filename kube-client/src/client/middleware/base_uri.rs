@@ -5,15 +5,26 @@ use std::task::{Context, Poll};
 use http::{Request, Uri, uri::PathAndQuery};
 use tower::{Layer, Service};
 
+use crate::config::redact::RedactedUri;
+
 /// Sends every request to the cluster's URL: the request's path and query are
 /// put after the cluster URL's scheme, host and path prefix.
 ///
 /// With a cluster URL of `https://rancher.example.com/k8s/clusters/c1`, a
 /// request for `/api/v1/pods` goes to
 /// `https://rancher.example.com/k8s/clusters/c1/api/v1/pods`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BaseUriLayer {
     base: Uri,
+}
+
+impl std::fmt::Debug for BaseUriLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The cluster URL may carry user info (a password).
+        f.debug_struct("BaseUriLayer")
+            .field("base", &RedactedUri(&self.base))
+            .finish()
+    }
 }
 
 impl BaseUriLayer {
@@ -36,10 +47,19 @@ impl<S> Layer<S> for BaseUriLayer {
 }
 
 /// The service of [`BaseUriLayer`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BaseUri<S> {
     inner: S,
     base: Uri,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for BaseUri<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BaseUri")
+            .field("inner", &self.inner)
+            .field("base", &RedactedUri(&self.base))
+            .finish()
+    }
 }
 
 impl<S, ReqBody> Service<Request<ReqBody>> for BaseUri<S>

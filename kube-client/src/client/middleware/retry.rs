@@ -4,6 +4,8 @@
 //! of the [`retry`](crate::client::retry) module. This layer applies them, and
 //! reads a body the caller wants whole within the attempt, so that a body that
 //! breaks off is one more failure to retry rather than an error for the caller.
+//! It reads no more of it than the request's
+//! [`ResponseBodyLimit`](crate::client::ResponseBodyLimit) allows.
 
 use std::{
     sync::atomic::{AtomicBool, Ordering},
@@ -18,7 +20,7 @@ use tower::{Layer, Service, ServiceExt};
 use super::{AttemptDuties, BodyUse, CredentialsRefreshed};
 use crate::{
     client::{
-        Body,
+        Body, ResponseBodyLimit, limits,
         retry::{self, Failure, Outcome, RetryLimits},
     },
     error::{BoxError, TransportError},
@@ -93,7 +95,13 @@ where
                 }
             };
             let path = parts.uri.path().to_string();
-            let whole = parts.extensions.get::<BodyUse>() == Some(&BodyUse::Whole);
+            let whole = (parts.extensions.get::<BodyUse>() == Some(&BodyUse::Whole)).then(|| {
+                parts
+                    .extensions
+                    .get::<ResponseBodyLimit>()
+                    .copied()
+                    .unwrap_or_default()
+            });
             let attempt = Attempt {
                 inner,
                 request: Template { parts, body },
@@ -110,8 +118,9 @@ where
 struct Attempt<S> {
     inner: S,
     request: Template,
-    /// The caller reads the body whole: read it within the attempt.
-    whole: bool,
+    /// The caller reads the body whole, up to this limit: read it within the
+    /// attempt.
+    whole: Option<ResponseBodyLimit>,
     /// Fresh credentials were tried once already.
     refreshed: AtomicBool,
 }
@@ -154,11 +163,13 @@ where
         };
         let status = response.status();
         if status.is_success() {
-            if !self.whole {
+            let Some(limit) = self.whole else {
                 return Outcome::Done(Ok(response));
-            }
+            };
             let (parts, body) = response.into_parts();
-            return match body.collect_raw().await {
+            let template = &self.request.parts;
+            let read = limits::read_whole(body, limit, &template.method, template.uri.path());
+            return match read.await {
                 Ok(bytes) => Outcome::Done(Ok(Response::from_parts(parts, Body::from(bytes)))),
                 // The body broke off: for a read, worth another attempt.
                 Err(error) => failed(error),

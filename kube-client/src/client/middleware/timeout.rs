@@ -7,6 +7,11 @@
 //! `timeoutSeconds` plus a margin for watches (a watch that outlives its own
 //! server-side timeout is on a dead connection), and none for streams the
 //! caller follows for as long as it likes, such as logs.
+//!
+//! A body that trickles in, a byte just within each idle limit, would never
+//! run out of it. So a body read whole must also have arrived, all of it,
+//! within the read timeout plus 30 s, and a watch must have ended within its
+//! `timeoutSeconds` plus 60 s: by then a working apiserver has ended it.
 
 use std::{
     future::Future,
@@ -32,6 +37,11 @@ use crate::{
 /// How much longer than the server's own `timeoutSeconds` a watch may stay silent
 /// before the client takes the connection for dead.
 const WATCH_IDLE_MARGIN: Duration = Duration::from_secs(30);
+
+/// How much longer than its idle limit a body read whole or a watch may take
+/// in all. A silent body runs out of its idle limit first, and is reported
+/// as such; only a body that keeps trickling in reaches its deadline.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
 
 /// The longest a watch without `timeoutSeconds` lasts: the apiserver ends it
 /// after a random time between one and two `--min-request-timeout`s (30 minutes
@@ -116,6 +126,21 @@ where
             }
             None => limits.read.map(|l| (l, TimeoutLimit::ReadTimeout)),
         };
+        // A body that trickles in never runs out of an idle limit: a body
+        // read whole, and a watch, must also end in time.
+        let deadline = match request.extensions().get::<BodyUse>() {
+            Some(BodyUse::Whole) => limits.read.map(|l| {
+                (
+                    l.saturating_add(DEADLINE_MARGIN),
+                    TimeoutLimit::ResponseBody,
+                )
+            }),
+            _ if is_watch(request.uri()) => Some((
+                watch_idle_limit(request.uri()).saturating_add(DEADLINE_MARGIN),
+                TimeoutLimit::WatchDuration,
+            )),
+            _ => None,
+        };
         let method = request.method().clone();
         let path = request.uri().path().to_string();
         let sent = self.inner.call(request);
@@ -133,11 +158,12 @@ where
                     .map_err(|_| BoxError::from(timed_out(limit, header_limit_name)))??,
                 None => sent.await?,
             };
-            let Some((limit, name)) = body_limit else {
+            if body_limit.is_none() && deadline.is_none() {
                 return Ok(response);
-            };
-            let timeout = timed_out(limit, name);
-            Ok(response.map(|body| Body::wrap(IdleBody::new(body, limit, timeout))))
+            }
+            let idle = body_limit.map(|(limit, name)| (limit, timed_out(limit, name)));
+            let deadline = deadline.map(|(limit, name)| (limit, timed_out(limit, name)));
+            Ok(response.map(|body| Body::wrap(IdleBody::new(body, idle, deadline))))
         })
     }
 }
@@ -164,23 +190,53 @@ fn query_value(uri: &http::Uri, key: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// A body that fails with a timeout when no frame arrives for `limit`, so that
-/// a connection that died without closing cannot stall a reader forever.
+/// A body that fails with a timeout when no frame arrives for its idle limit,
+/// so that a connection that died without closing cannot stall a reader
+/// forever, or when it has not ended by its deadline, so that a body that
+/// trickles in cannot either.
 struct IdleBody {
     inner: Option<Body>,
-    limit: Duration,
+    idle: Option<Limit>,
+    deadline: Option<Limit>,
+}
+
+/// One time limit of a body.
+struct Limit {
+    after: Duration,
     sleep: Pin<Box<Sleep>>,
     /// The error to report, made once when the request was sent.
-    timeout: Option<TransportError>,
+    error: Option<TransportError>,
+}
+
+impl Limit {
+    fn new((after, error): (Duration, TransportError)) -> Self {
+        Self {
+            after,
+            sleep: Box::pin(tokio::time::sleep(after)),
+            error: Some(error),
+        }
+    }
+
+    /// The error of the limit that ran out, logged once.
+    fn expired(&mut self) -> Option<Result<Frame<Bytes>, BoxError>> {
+        let error = self.error.take()?;
+        if let TransportError::Timeout { path, limit, .. } = &error {
+            tracing::warn!(%path, %limit, "the response body ran out of time after {:?}; closing it", self.after);
+        }
+        Some(Err(Box::new(error)))
+    }
 }
 
 impl IdleBody {
-    fn new(inner: Body, limit: Duration, timeout: TransportError) -> Self {
+    fn new(
+        inner: Body,
+        idle: Option<(Duration, TransportError)>,
+        deadline: Option<(Duration, TransportError)>,
+    ) -> Self {
         Self {
             inner: Some(inner),
-            limit,
-            sleep: Box::pin(tokio::time::sleep(limit)),
-            timeout: Some(timeout),
+            idle: idle.map(Limit::new),
+            deadline: deadline.map(Limit::new),
         }
     }
 }
@@ -197,9 +253,18 @@ impl http_body::Body for IdleBody {
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);
         };
+        // Checked before the body, which may always have a byte ready.
+        if let Some(deadline) = &mut this.deadline
+            && deadline.sleep.as_mut().poll(cx).is_ready()
+        {
+            this.inner = None;
+            return Poll::Ready(deadline.expired());
+        }
         match inner.poll_raw_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
-                this.sleep.as_mut().reset(Instant::now() + this.limit);
+                if let Some(idle) = &mut this.idle {
+                    idle.sleep.as_mut().reset(Instant::now() + idle.after);
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(other) => {
@@ -207,15 +272,12 @@ impl http_body::Body for IdleBody {
                 Poll::Ready(other)
             }
             Poll::Pending => {
-                ready!(this.sleep.as_mut().poll(cx));
-                this.inner = None;
-                let Some(timeout) = this.timeout.take() else {
-                    return Poll::Ready(None);
+                let Some(idle) = &mut this.idle else {
+                    return Poll::Pending;
                 };
-                if let TransportError::Timeout { path, .. } = &timeout {
-                    tracing::warn!(%path, "no data on the response for {:?}; closing it as dead", this.limit);
-                }
-                Poll::Ready(Some(Err(Box::new(timeout))))
+                ready!(idle.sleep.as_mut().poll(cx));
+                this.inner = None;
+                Poll::Ready(idle.expired())
             }
         }
     }
@@ -254,7 +316,11 @@ mod tests {
     async fn a_silent_body_times_out_after_the_idle_limit() {
         let chunks = futures::stream::iter([Ok(Frame::data(Bytes::from_static(b"a")))])
             .chain(futures::stream::pending());
-        let mut body = IdleBody::new(frames(chunks), Duration::from_secs(40), timeout());
+        let mut body = IdleBody::new(
+            frames(chunks),
+            Some((Duration::from_secs(40), timeout())),
+            None,
+        );
         let started = Instant::now();
         assert!(body.frame().await.expect("a frame").is_ok());
         let err = body.frame().await.expect("an error").expect_err("silent");
@@ -279,9 +345,159 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Some((Ok(Frame::data(Bytes::from_static(b"x"))), n + 1))
         });
-        let body = IdleBody::new(frames(chunks), Duration::from_secs(40), timeout());
+        let body = IdleBody::new(
+            frames(chunks),
+            Some((Duration::from_secs(40), timeout())),
+            None,
+        );
         let collected = body.collect().await.expect("150 s in total, 30 s apart");
         assert_eq!(collected.to_bytes(), "xxxxx");
+    }
+
+    /// A service answering at once with a body that sends a byte every
+    /// `every`, without end.
+    fn trickling(
+        every: Duration,
+    ) -> impl tower::Service<
+        Request<Body>,
+        Response = Response<Body>,
+        Error = BoxError,
+        Future = impl Send + 'static,
+    > + Send
+    + 'static {
+        tower::service_fn(move |_: Request<Body>| async move {
+            let bytes = futures::stream::unfold((), move |()| async move {
+                tokio::time::sleep(every).await;
+                Some((Ok::<_, BoxError>(Frame::data(Bytes::from_static(b"x"))), ()))
+            });
+            Ok::<_, BoxError>(Response::new(Body::wrap(StreamBody::new(bytes))))
+        })
+    }
+
+    /// Sends a request for `uri`, read as `body_use`, through the layer with
+    /// a read timeout of `read` over `inner`, and reads the body until it
+    /// fails (giving up after a day): how long that took, and the error.
+    async fn read_until_error<S>(
+        read: Duration,
+        inner: S,
+        uri: &str,
+        body_use: BodyUse,
+    ) -> (Duration, TransportError)
+    where
+        S: tower::Service<Request<Body>, Response = Response<Body>, Error = BoxError>
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        use tower::ServiceExt;
+        let service = TimeoutLayer::new("https://k".into(), Some(read), None).layer(inner);
+        let mut request = Request::get(uri).body(Body::empty()).expect("request");
+        request.extensions_mut().insert(body_use);
+        let started = Instant::now();
+        let mut body = service.oneshot(request).await.expect("headers").into_body();
+        let failed = tokio::time::timeout(Duration::from_secs(86_400), async {
+            loop {
+                match std::future::poll_fn(|cx| body.poll_raw_frame(cx)).await {
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => return error,
+                    None => panic!("the body ended"),
+                }
+            }
+        })
+        .await
+        .expect("the body fails within a day");
+        let error = failed
+            .downcast::<TransportError>()
+            .expect("a transport error");
+        (started.elapsed(), *error)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_watch_that_trickles_ends_by_its_timeout_seconds_plus_the_margin() {
+        let uri = "/api/v1/pods?watch=true&timeoutSeconds=30";
+        let idle = watch_idle_limit(&uri.parse().expect("uri"));
+        let watch = BodyUse::Stream(Some((idle, TimeoutLimit::WatchIdle)));
+        let trickle = trickling(Duration::from_secs(20));
+        let (elapsed, error) = read_until_error(Duration::from_secs(5), trickle, uri, watch).await;
+        assert_eq!(elapsed, Duration::from_secs(90));
+        assert!(
+            matches!(
+                error,
+                TransportError::Timeout { after, limit: TimeoutLimit::WatchDuration, .. }
+                    if after == Duration::from_secs(90)
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("past its own timeout"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_read_whole_that_trickles_ends_by_the_read_timeout() {
+        let trickle = trickling(Duration::from_secs(30));
+        let (elapsed, error) = read_until_error(
+            Duration::from_secs(40),
+            trickle,
+            "/api/v1/pods",
+            BodyUse::Whole,
+        )
+        .await;
+        assert_eq!(elapsed, Duration::from_secs(70));
+        assert!(
+            matches!(
+                error,
+                TransportError::Timeout {
+                    limit: TimeoutLimit::ResponseBody,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_body_is_reported_as_silent_not_as_late() {
+        let silent = tower::service_fn(|_: Request<Body>| async {
+            let start =
+                futures::stream::iter([Ok::<_, BoxError>(Frame::data(Bytes::from_static(b"{")))]);
+            let body = start.chain(futures::stream::pending());
+            Ok::<_, BoxError>(Response::new(Body::wrap(StreamBody::new(body))))
+        });
+        let (elapsed, error) = read_until_error(
+            Duration::from_secs(40),
+            silent,
+            "/api/v1/pods",
+            BodyUse::Whole,
+        )
+        .await;
+        assert_eq!(elapsed, Duration::from_secs(40));
+        assert!(
+            matches!(
+                error,
+                TransportError::Timeout {
+                    limit: TimeoutLimit::ReadTimeout,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_followed_log_has_no_deadline() {
+        use tower::ServiceExt;
+        let layer = TimeoutLayer::new("https://k".into(), Some(Duration::from_secs(40)), None);
+        let service = layer.layer(trickling(Duration::from_secs(30)));
+        let mut request = Request::get("/api/v1/namespaces/ns/pods/web/log?follow=true")
+            .body(Body::empty())
+            .expect("request");
+        request.extensions_mut().insert(BodyUse::Stream(None));
+        let mut body = service.oneshot(request).await.expect("headers").into_body();
+        for _ in 0..200 {
+            body.frame().await.expect("a frame").expect("data");
+        }
     }
 
     #[test]

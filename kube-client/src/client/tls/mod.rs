@@ -5,10 +5,12 @@
 //!   without, the operating system's trust store is.
 //! - `insecure-skip-tls-verify` accepts any server certificate (the handshake
 //!   signatures are still checked, so the connection is encrypted, but to whom is
-//!   unknown).
+//!   unknown). Together with a certificate authority it is an error, as in
+//!   client-go: one of the two settings is a mistake.
 //! - `tls-server-name` checks the certificate against that name instead of the
 //!   URL's host, for apiservers reached through an address their certificate
-//!   does not list.
+//!   does not list; the default transport also sends it as SNI (see
+//!   `transport::sni`).
 //! - The client certificate comes from the kubeconfig, or from an exec plugin at
 //!   runtime; [`ClientIdentity`] holds the current one and hands it to each new
 //!   handshake.
@@ -111,6 +113,14 @@ pub enum Error {
         name: String,
     },
 
+    /// Verification of the server's certificate is skipped, yet root
+    /// certificates to verify it with are configured. Refused, as client-go
+    /// does, rather than ignoring the certificates.
+    #[error(
+        "Config::accept_invalid_certs (insecure-skip-tls-verify) is set together with Config::root_cert or Config::root_cert_file (certificate-authority); root certificates are only used to verify the server, so unset one of the two"
+    )]
+    InsecureWithRootCertificates,
+
     /// The certificate authority file could not be read.
     #[error("could not read the certificate authority file {}: {source}", path.display())]
     ReadRootCertificateFile {
@@ -204,11 +214,14 @@ pub(crate) fn plain_client_config(roots: Option<&[Vec<u8>]>) -> Result<ClientCon
 }
 
 /// How the server's certificate is checked.
-fn server_verifier(
+pub(crate) fn server_verifier(
     config: &Config,
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<dyn ServerCertVerifier>, Error> {
     if config.accept_invalid_certs {
+        if config.root_cert.is_some() || config.root_cert_file.is_some() {
+            return Err(Error::InsecureWithRootCertificates);
+        }
         static WARNING: Once = Once::new();
         WARNING.call_once(|| {
             tracing::warn!(
@@ -747,9 +760,33 @@ mod tests {
 
     #[test]
     fn insecure_skip_tls_verify_accepts_anything() {
-        let mut config = config_trusting(OTHER_CA);
+        let mut config = Config::new(http::Uri::from_static("https://127.0.0.1:6443"));
         config.accept_invalid_certs = true;
         assert!(verify(&config, "10.0.0.1").is_ok());
+    }
+
+    #[test]
+    fn skipping_verification_with_root_certificates_is_refused_naming_both() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ca.pem");
+        std::fs::write(&file, CA).expect("write");
+        let mut with_certs = config_trusting(CA);
+        with_certs.accept_invalid_certs = true;
+        let mut with_file = Config::new(http::Uri::from_static("https://127.0.0.1:6443"));
+        with_file.root_cert_file = Some(file);
+        with_file.accept_invalid_certs = true;
+        for config in [with_certs, with_file] {
+            let err = server_verifier(&config, &provider()).expect_err("contradictory");
+            assert!(
+                matches!(err, Error::InsecureWithRootCertificates),
+                "{err:?}"
+            );
+            let text = err.to_string();
+            assert!(text.contains("accept_invalid_certs"), "{text}");
+            assert!(text.contains("insecure-skip-tls-verify"), "{text}");
+            assert!(text.contains("root_cert"), "{text}");
+            assert!(text.contains("certificate-authority"), "{text}");
+        }
     }
 
     #[test]

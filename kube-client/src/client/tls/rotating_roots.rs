@@ -13,11 +13,17 @@
 //! A file that has become unreadable or holds no usable certificate is reported
 //! in the log and the last good set stays in use: a half-written file must not
 //! cut the client off.
+//!
+//! The file is read by one handshake at a time, and without holding the lock
+//! every handshake takes to find the current certificates: a slow read (a
+//! network file system) delays only the handshake that does it.
 
 use std::{
-    fs,
     path::{Path, PathBuf},
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -47,6 +53,9 @@ pub(crate) struct RotatingRoots {
     recheck_interval: Duration,
     retry_interval: Duration,
     loaded: RwLock<Loaded>,
+    /// Set while a handshake re-reads the file; the others go on with the
+    /// certificates loaded before.
+    refreshing: AtomicBool,
 }
 
 /// The certificates as last read, and the file content they came from.
@@ -82,6 +91,7 @@ impl RotatingRoots {
                 contents,
                 checked_at: Instant::now(),
             }),
+            refreshing: AtomicBool::new(false),
         })
     }
 
@@ -93,53 +103,84 @@ impl RotatingRoots {
         } else {
             self.recheck_interval
         };
+        let current = {
+            let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner());
+            if loaded.checked_at.elapsed() < wait {
+                return loaded.verifier.clone();
+            }
+            loaded.verifier.clone()
+        };
+        // One handshake reads the file; the others do not wait for it.
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return current;
+        }
+        let _done = Refreshing(&self.refreshing);
         {
+            // Another handshake may have read it just before this one.
             let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner());
             if loaded.checked_at.elapsed() < wait {
                 return loaded.verifier.clone();
             }
         }
+        self.refresh()
+    }
+
+    /// Reads the file again, outside the lock, and trusts its content if it
+    /// changed and is usable; else keeps the old certificates. Returns the
+    /// verifier to use.
+    fn refresh(&self) -> Arc<WebPkiServerVerifier> {
+        let replacement = match read(&self.path) {
+            Ok(contents) => {
+                // Timestamps can be coarse or preserved by the writer, so
+                // compare the contents: a certificate bundle is a few kilobytes.
+                let unchanged = {
+                    let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner());
+                    loaded.contents == contents
+                };
+                if unchanged {
+                    None
+                } else {
+                    match build_verifier(&self.path, &contents, &self.provider) {
+                        Ok(verifier) => Some((verifier, contents)),
+                        Err(error) => {
+                            tracing::warn!(%error, "keeping the previously loaded certificate authority");
+                            None
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "keeping the previously loaded certificate authority");
+                None
+            }
+        };
         let mut loaded = self.loaded.write().unwrap_or_else(|e| e.into_inner());
-        // Another handshake may have refreshed it while this one waited.
-        if loaded.checked_at.elapsed() >= wait {
-            self.refresh(&mut loaded);
+        loaded.checked_at = Instant::now();
+        if let Some((verifier, contents)) = replacement {
+            tracing::info!(path = %self.path.display(), "certificate authority file changed: trusting its new content");
+            loaded.verifier = verifier;
+            loaded.contents = contents;
         }
         loaded.verifier.clone()
     }
+}
 
-    /// Reads the file again if it changed, keeping the old certificates when the
-    /// new content cannot be used.
-    fn refresh(&self, loaded: &mut Loaded) {
-        loaded.checked_at = Instant::now();
-        // Timestamps can be coarse or preserved by the writer, so compare the
-        // contents: a certificate bundle is a few kilobytes.
-        let contents = match read(&self.path) {
-            Ok(contents) => contents,
-            Err(error) => {
-                tracing::warn!(%error, "keeping the previously loaded certificate authority");
-                return;
-            }
-        };
-        if contents == loaded.contents {
-            return;
-        }
-        match build_verifier(&self.path, &contents, &self.provider) {
-            Ok(verifier) => {
-                tracing::info!(path = %self.path.display(), "certificate authority file changed: trusting its new content");
-                loaded.verifier = verifier;
-                loaded.contents = contents;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "keeping the previously loaded certificate authority");
-            }
-        }
+/// Clears the "a handshake is reading the file" flag when that handshake is
+/// done with it, however it ends.
+struct Refreshing<'a>(&'a AtomicBool);
+
+impl Drop for Refreshing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    fs::read(path).map_err(|source| Error::ReadRootCertificateFile {
-        path: path.to_path_buf(),
-        source,
+    crate::config::data::read_file(path, crate::config::data::MAX_DATA_FILE).map_err(|source| {
+        Error::ReadRootCertificateFile {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
@@ -215,6 +256,8 @@ impl ServerCertVerifier for RotatingRoots {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     const CA: &[u8] = include_bytes!("../../config/test_data/ca.pem");
@@ -282,6 +325,48 @@ mod tests {
             verify(&roots).is_err(),
             "not re-read before the retry interval"
         );
+    }
+
+    /// Reading the file can be slow (a network file system, a FIFO): other
+    /// handshakes go on with the certificates they have meanwhile.
+    #[cfg(unix)]
+    #[test]
+    fn a_slow_read_of_the_file_does_not_hold_up_other_handshakes() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("ca.crt");
+        write(&path, CA);
+        let roots = Arc::new(
+            RotatingRoots::with_intervals(&path, provider(), Duration::ZERO, Duration::MAX)
+                .expect("the file loads"),
+        );
+        // A FIFO in the file's place: opening it waits for a writer.
+        let fifo = dir.path().join("ca.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        fs::rename(&fifo, &path).expect("the FIFO replaces the file");
+
+        // Two handshakes at once, each due to re-read the file: one reads it
+        // (and waits for the writer), the other must not wait for that one.
+        let (done, finished) = std::sync::mpsc::channel();
+        for _ in 0..2 {
+            let roots = roots.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let _ = done.send(verify(&roots).is_ok());
+            });
+        }
+        let first = finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a handshake finishes while the other reads the file");
+        assert!(first, "verified with the certificates loaded before");
+        fs::write(&path, CA).expect("the reader gets the file");
+        let second = finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the reading handshake finishes once the file is written");
+        assert!(second);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! discovery, the refresh-token grant, both ways of sending client
 //! credentials, rotation of the refresh token, and failures.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use tokio::net::TcpListener;
@@ -129,6 +129,74 @@ async fn an_expired_token_is_refreshed_and_the_new_refresh_token_kept() {
 }
 
 #[tokio::test]
+async fn a_refusal_while_another_request_holds_the_tokens_is_not_lost() {
+    let fresh = jwt(Some(now() + 3600), "fresh");
+    let (issuer, seen) = provider(issuing(fresh.clone(), |_| true)).await;
+    let current = jwt(Some(now() + 3600), "current");
+    let oidc = Oidc::new(&config(&issuer, &current, Some("rt-1"))).expect("valid");
+    {
+        // Another request is reading (or refreshing) the token right now.
+        let _busy = oidc.tokens.lock().await;
+        oidc.invalidate();
+    }
+    assert_eq!(
+        bearer(&oidc.authorization().await.expect("refreshed")),
+        fresh,
+        "the refused token is not sent again"
+    );
+    assert_eq!(seen.lock().expect("lock").len(), 2, "one refresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_of_the_token_an_ongoing_refresh_replaces_refreshes_once() {
+    let fresh = jwt(Some(now() + 3600), "fresh");
+    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let held = gate.clone();
+    let answer = issuing(fresh.clone(), |_| true);
+    // The token endpoint answers only once the test opens the gate.
+    let (issuer, seen) = provider(Arc::new(move |request: &Seen, base: &str| {
+        if request.path == "/token" {
+            let (open, opened) = &*held;
+            let mut open = open.lock().expect("lock");
+            while !*open {
+                open = opened.wait(open).expect("wait");
+            }
+        }
+        answer(request, base)
+    }))
+    .await;
+    let expired = jwt(Some(now() - 60), "old");
+    let oidc = Arc::new(Oidc::new(&config(&issuer, &expired, Some("rt-1"))).expect("valid"));
+    let refreshing = tokio::spawn({
+        let oidc = oidc.clone();
+        async move { oidc.authorization().await }
+    });
+    while !seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|s| s.path == "/token")
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // A request sent with the old token comes back refused mid-refresh.
+    oidc.invalidate();
+    {
+        let (open, opened) = &*gate;
+        *open.lock().expect("lock") = true;
+        opened.notify_all();
+    }
+    let header = refreshing.await.expect("joined").expect("refreshed");
+    assert_eq!(bearer(&header), fresh);
+    assert_eq!(
+        bearer(&oidc.authorization().await.expect("a token")),
+        fresh,
+        "the refusal was of the token the refresh replaced"
+    );
+    assert_eq!(seen.lock().expect("lock").len(), 2, "one refresh");
+}
+
+#[tokio::test]
 async fn client_credentials_go_in_the_form_when_basic_is_refused() {
     let fresh = jwt(Some(now() + 3600), "fresh");
     let accept_form: fn(&Seen) -> bool =
@@ -195,6 +263,47 @@ async fn failures_say_what_is_missing_or_what_the_provider_answered() {
     );
     let text = err.to_string();
     assert!(!text.contains("rt-1") && !text.contains("s3cr3t"), "{text}");
+}
+
+#[tokio::test]
+async fn answers_past_the_limit_are_refused_naming_it() {
+    let padding = "x".repeat(2 << 20);
+    let fresh = jwt(Some(now() + 3600), "fresh");
+    let expired = jwt(Some(now() - 60), "old");
+    for large in ["/.well-known/openid-configuration", "/token"] {
+        let padding = padding.clone();
+        let fresh = fresh.clone();
+        let (issuer, _) = provider(Arc::new(move |request: &Seen, base: &str| {
+            let mut answer = match request.path.as_str() {
+                "/token" => serde_json::json!({"id_token": fresh}),
+                _ => serde_json::json!({"token_endpoint": format!("{base}/token")}),
+            };
+            if request.path == large {
+                answer["padding"] = serde_json::json!(padding);
+            }
+            (200, answer.to_string())
+        }))
+        .await;
+        let oidc = Oidc::new(&config(&issuer, &expired, Some("rt-1"))).expect("valid");
+        let err = oidc.authorization().await.expect_err("too large");
+        assert!(
+            matches!(err, Error::Refresh(RefreshError::ResponseTooLarge { .. })),
+            "{large}: {err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("1 MiB") && text.contains(large), "{text}");
+    }
+}
+
+#[test]
+fn token_responses_that_are_not_understood_are_not_quoted() {
+    let err = match token_response(br#""eyJhbGciOi.secret-token-value.sig""#) {
+        Ok(_) => panic!("a bare string is no token response"),
+        Err(err) => err,
+    };
+    let text = err.to_string();
+    assert!(!text.contains("secret-token-value"), "{text}");
+    assert!(text.contains("invalid type"), "{text}");
 }
 
 #[tokio::test]
