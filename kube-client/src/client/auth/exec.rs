@@ -18,7 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::{sync::Mutex, time::Instant};
 
-use super::Error;
+use super::{Error, command};
 use crate::config::{ExecAuthCluster, ExecConfig, ExecInteractiveMode};
 
 const V1: &str = "client.authentication.k8s.io/v1";
@@ -27,13 +27,6 @@ const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 /// A credential is refreshed this long before it expires, so that it does not
 /// expire on the way to the server.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
-
-/// At most this much of a failing plugin's stderr is kept in the error.
-const MAX_STDERR: usize = 2048;
-
-/// The most a plugin may print: an `ExecCredential`, even with a client
-/// certificate chain, is a few KiB. A plugin printing more is stopped.
-const MAX_OUTPUT: usize = 4 << 20;
 
 /// How long a plugin running without a terminal may take. Every request waits
 /// for the credential, so a plugin that hangs (a network call that never
@@ -309,8 +302,12 @@ impl ExecPlugin {
         }
 
         tracing::debug!(command = %self.command, "running the exec credential plugin");
-        let output = self.output(command);
-        let (status, stdout, stderr) =
+        let output = command::run(command, &self.command, self.config.install_hint.as_deref());
+        let command::Ran {
+            status,
+            stdout,
+            stderr,
+        } =
             match self.non_interactive_limit.filter(|_| !interactive) {
                 // Dropping the unfinished run kills the plugin (`kill_on_drop`).
                 Some(limit) => tokio::time::timeout(limit, output).await.map_err(|_| {
@@ -325,7 +322,7 @@ impl ExecPlugin {
             return Err(Error::AuthExecRun {
                 command: self.command.clone(),
                 status,
-                stderr: stderr_excerpt(&stderr),
+                stderr: command::stderr_excerpt(&stderr),
             });
         }
         self.parse_credential(&stdout)
@@ -380,74 +377,6 @@ impl ExecPlugin {
     }
 }
 
-impl ExecPlugin {
-    /// Runs the plugin to its end: how it exited, its output (at most
-    /// [`MAX_OUTPUT`]; more stops it) and the end of its stderr (read to
-    /// the end, so that the plugin never blocks on it, but not kept).
-    async fn output(
-        &self,
-        mut command: tokio::process::Command,
-    ) -> Result<(std::process::ExitStatus, Vec<u8>, Vec<u8>), Error> {
-        use tokio::io::AsyncReadExt;
-        let io_error = |source: std::io::Error| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                Error::ExecCommandNotFound {
-                    command: self.command.clone(),
-                    install_hint: self.config.install_hint.clone(),
-                }
-            } else {
-                Error::AuthExecStart {
-                    command: self.command.clone(),
-                    source,
-                }
-            }
-        };
-        let mut child = command.spawn().map_err(io_error)?;
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
-        let read_stdout = async {
-            let mut output = Vec::new();
-            if let Some(stdout) = stdout {
-                let limit = u64::try_from(MAX_OUTPUT).unwrap_or(u64::MAX);
-                stdout
-                    .take(limit.saturating_add(1))
-                    .read_to_end(&mut output)
-                    .await
-                    .map_err(io_error)?;
-            }
-            if output.len() > MAX_OUTPUT {
-                return Err(Error::AuthExecOutputTooLarge {
-                    command: self.command.clone(),
-                    limit: MAX_OUTPUT,
-                });
-            }
-            Ok(output)
-        };
-        let read_stderr = async {
-            let mut tail = Vec::new();
-            if let Some(mut stderr) = stderr {
-                let mut buffer = vec![0; 8 << 10];
-                loop {
-                    let n = stderr.read(&mut buffer).await.map_err(io_error)?;
-                    if n == 0 {
-                        break;
-                    }
-                    tail.extend_from_slice(buffer.get(..n).unwrap_or_default());
-                    // Room to find a character boundary; the excerpt trims it.
-                    if tail.len() > 4 * MAX_STDERR {
-                        tail.drain(..tail.len() - 2 * MAX_STDERR);
-                    }
-                }
-            }
-            Ok(tail)
-        };
-        let wait = async { child.wait().await.map_err(io_error) };
-        // The first failure ends the run; dropping the child kills it.
-        let (stdout, stderr, status) = futures::try_join!(read_stdout, read_stderr, wait)?;
-        Ok((status, stdout, stderr))
-    }
-}
-
 /// What a client makes of an exec plugin's `output`, for the fuzz targets:
 /// whether it gives a token (else a client certificate, installed), or why it
 /// is refused.
@@ -472,20 +401,6 @@ pub(crate) fn fuzz_credential(output: &[u8]) -> Result<bool, String> {
     let status = plugin.parse_credential(output).map_err(|e| e.to_string())?;
     let cached = plugin.accept(status).map_err(|e| e.to_string())?;
     Ok(cached.authorization.is_some())
-}
-
-/// The end of a plugin's stderr (where the reason usually is), as text.
-fn stderr_excerpt(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let text = text.trim();
-    if text.len() <= MAX_STDERR {
-        return text.to_string();
-    }
-    let mut start = text.len() - MAX_STDERR;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("…{}", text.get(start..).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -846,7 +761,7 @@ echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t"
                     "{}",
                     &stderr[stderr.len().saturating_sub(100)..]
                 );
-                assert!(stderr.len() <= MAX_STDERR + '…'.len_utf8());
+                assert!(stderr.len() <= command::MAX_STDERR + '…'.len_utf8());
             }
             other => panic!("{other:?}"),
         }
@@ -905,13 +820,5 @@ echo '{{"apiVersion": "{V1}", "kind": "ExecCredential", "status": {{"token": "t"
         assert_eq!(identity.generation(), 1);
         use rustls::client::ResolvesClientCert;
         assert!(identity.has_certs());
-    }
-
-    #[test]
-    fn long_stderr_keeps_its_end() {
-        let long = format!("{}the reason", "x".repeat(5000));
-        let excerpt = stderr_excerpt(long.as_bytes());
-        assert!(excerpt.ends_with("the reason"));
-        assert!(excerpt.len() <= MAX_STDERR + '…'.len_utf8());
     }
 }

@@ -22,11 +22,12 @@
 
 use std::{collections::HashMap, process::Stdio, time::Duration};
 
+use super::{
+    Error, bearer,
+    command::{run, stderr_excerpt},
+};
 use http::HeaderValue;
 use jiff::Timestamp;
-use tokio::io::AsyncReadExt;
-
-use super::{Error, bearer};
 
 #[cfg(feature = "oauth")]
 mod adc;
@@ -38,9 +39,6 @@ const RENEW_BEFORE: Duration = Duration::from_secs(60);
 
 /// How long the token command may run (it runs without a terminal).
 const COMMAND_LIMIT: Duration = Duration::from_secs(120);
-
-/// The most output read from the token command.
-const MAX_COMMAND_OUTPUT: u64 = 1 << 20;
 
 /// The token of a `gcp` auth-provider, renewed as it expires.
 pub(crate) struct Gcp {
@@ -229,26 +227,26 @@ impl Command {
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true);
         for name in &self.drop_env {
             command.env_remove(name);
         }
         tracing::debug!(command = %self.path, "running the gcp auth-provider's token command");
-        let ran = tokio::time::timeout(COMMAND_LIMIT, self.output(command))
+        let ran = tokio::time::timeout(COMMAND_LIMIT, run(command, &self.path, None))
             .await
             .map_err(|_| Error::AuthExecTimeout {
                 command: self.path.clone(),
                 limit: COMMAND_LIMIT,
             })??;
-        let (status, stdout) = ran;
-        if !status.success() {
+        if !ran.status.success() {
             return Err(Error::AuthExecRun {
                 command: self.path.clone(),
-                status,
-                stderr: String::new(),
+                status: ran.status,
+                stderr: stderr_excerpt(&ran.stderr),
             });
         }
+        let stdout = ran.stdout;
         let Some(token_key) = &self.token_key else {
             let token = String::from_utf8_lossy(&stdout);
             return Ok((
@@ -275,48 +273,6 @@ impl Command {
             None => None,
         };
         Ok((bearer(&token, "the gcp token command's token")?, expiry))
-    }
-
-    /// Starts the command and reads at most [`MAX_COMMAND_OUTPUT`] of it.
-    async fn output(
-        &self,
-        mut command: tokio::process::Command,
-    ) -> Result<(std::process::ExitStatus, Vec<u8>), Error> {
-        let mut child = command.spawn().map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                Error::ExecCommandNotFound {
-                    command: self.path.clone(),
-                    install_hint: None,
-                }
-            } else {
-                Error::AuthExecStart {
-                    command: self.path.clone(),
-                    source,
-                }
-            }
-        })?;
-        let mut stdout = Vec::new();
-        if let Some(pipe) = child.stdout.take() {
-            let read = pipe
-                .take(MAX_COMMAND_OUTPUT + 1)
-                .read_to_end(&mut stdout)
-                .await;
-            read.map_err(|source| Error::AuthExecStart {
-                command: self.path.clone(),
-                source,
-            })?;
-        }
-        if stdout.len() as u64 > MAX_COMMAND_OUTPUT {
-            return Err(Error::AuthExecParse {
-                command: self.path.clone(),
-                reason: format!("printed more than {MAX_COMMAND_OUTPUT} bytes"),
-            });
-        }
-        let status = child.wait().await.map_err(|source| Error::AuthExecStart {
-            command: self.path.clone(),
-            source,
-        })?;
-        Ok((status, stdout))
     }
 
     /// The text at a JSONPath such as `{.credential.access_token}`.

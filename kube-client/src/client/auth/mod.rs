@@ -18,6 +18,7 @@ use secrecy::ExposeSecret;
 
 use crate::Config;
 
+mod command;
 mod exec;
 mod gcp;
 #[cfg(test)]

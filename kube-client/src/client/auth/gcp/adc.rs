@@ -344,10 +344,15 @@ fn locate(
         .map(|_| Found::Metadata("metadata.google.internal".into()))
 }
 
+/// The most bytes read from a credentials file (a few KiB in practice).
+const MAX_CREDENTIALS_FILE: u64 = 1 << 20;
+
 fn from_file(path: PathBuf) -> Result<Kind, Error> {
-    let text = std::fs::read(&path).map_err(|source| Error::LoadCredentials {
-        path: path.clone(),
-        source,
+    let text = crate::config::data::read_file(&path, MAX_CREDENTIALS_FILE).map_err(|source| {
+        Error::LoadCredentials {
+            path: path.clone(),
+            source,
+        }
     })?;
     let unusable = |reason: String| Error::ParseCredentials {
         path: path.clone(),
