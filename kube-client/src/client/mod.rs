@@ -50,6 +50,7 @@ pub mod fuzzing;
 mod json;
 #[cfg(feature = "kubelet-debug")]
 mod kubelet_debug;
+pub(crate) mod managed_fields;
 pub mod middleware;
 mod requests;
 pub mod retry;
