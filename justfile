@@ -54,7 +54,8 @@ demo *FLAGS:
     @"$CARGO_TARGET_DIR/debug/demo" {{FLAGS}}
 
 # Run the example operator until Ctrl-C, on $KUBECONFIG's cluster or else on a local
-# control plane. Flags: --local, --kubeconfig PATH.
+# control plane, with leader election and /healthz, /readyz and /metrics on 127.0.0.1:8080.
+# Flags: --local, --kubeconfig PATH, --namespace NS, --probes-addr ADDR.
 operator *FLAGS:
     @cargo build -p examples --bin operator
     @"$CARGO_TARGET_DIR/debug/operator" {{FLAGS}}
@@ -66,7 +67,8 @@ check:
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # Benchmarks side by side with kube 5 from crates.io and against the decoding limit:
-# every scenario, each client in fresh processes, medians of several runs. Writes
+# every scenario, each client in fresh processes, medians of several runs; index_lookup
+# and indexed_sync measure our store indexes alone (kube 5 has none). Writes
 # target/bench/results.json. Flags: --reps N, --only watch_decode,initial_sync,...
 bench *FLAGS: controlplane
     cargo build --release --manifest-path benches/Cargo.toml

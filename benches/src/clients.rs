@@ -137,8 +137,13 @@ macro_rules! client_scenarios {
             Ok(elapsed)
         }
 
-        /// Starts a reflector on `api` and waits until its store is ready.
-        pub async fn sync_store<K>(api: Api<K>, config: watcher::Config) -> Result<Synced>
+        /// Starts a reflector on `api` feeding `writer`, and waits until its
+        /// store is ready.
+        pub async fn sync_store<K>(
+            api: Api<K>,
+            config: watcher::Config,
+            writer: reflector::store::Writer<K>,
+        ) -> Result<Synced>
         where
             K: Resource<DynamicType = ()>
                 + Lookup<DynamicType = ()>
@@ -149,7 +154,7 @@ macro_rules! client_scenarios {
                 + Sync
                 + 'static,
         {
-            let (store, writer) = reflector::store::<K>();
+            let store = writer.as_reader();
             let base = heap::live();
             heap::reset_peak();
             let started = Stopwatch::start();
@@ -176,6 +181,7 @@ macro_rules! client_scenarios {
             sync_store(
                 Api::<Pod>::namespaced(client, NAMESPACE),
                 watcher::Config::default(),
+                reflector::store::Writer::default(),
             )
             .await
         }
@@ -184,7 +190,13 @@ macro_rules! client_scenarios {
         /// benchmark created: the namespace holds one more of its own).
         pub async fn real_sync(client: Client) -> Result<Synced> {
             let config = watcher::Config::default().labels(BENCH_SELECTOR);
-            sync_store(Api::<ConfigMap>::namespaced(client, NAMESPACE), config).await
+            let writer = reflector::store::Writer::default();
+            sync_store(
+                Api::<ConfigMap>::namespaced(client, NAMESPACE),
+                config,
+                writer,
+            )
+            .await
         }
 
         /// A reflector over the local server's config maps through the
@@ -292,5 +304,113 @@ pub mod peer {
         config: watcher::Config,
     ) -> impl futures::Stream<Item = watcher::Result<watcher::Event<ConfigMap>>> {
         watcher(api, config).modify(|cm| cm.metadata.managed_fields = None)
+    }
+}
+
+/// Scenarios of what only this toolkit has: store indexes.
+pub mod own {
+    use std::hint::black_box;
+
+    use anyhow::{Result, ensure};
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::{
+        Api, Client,
+        runtime::{
+            reflector::{Store, store::Writer},
+            watcher,
+        },
+    };
+
+    use super::{Synced, ours};
+    use crate::{
+        cpu::{Stopwatch, Timing},
+        fixtures::NAMESPACE,
+        scenarios::{ip_of, node_of},
+    };
+
+    /// The index of the pods by the node they run on.
+    const BY_NODE: &str = "node";
+    /// The index of the pods by their IP.
+    const BY_IP: &str = "ip";
+
+    fn node(pod: &Pod) -> Option<&str> {
+        pod.spec.as_ref()?.node_name.as_deref()
+    }
+
+    fn ip(pod: &Pod) -> Option<&str> {
+        pod.status.as_ref()?.pod_ip.as_deref()
+    }
+
+    fn indexed_writer() -> Writer<Pod> {
+        Writer::default().with_index(BY_NODE, |pod: &Pod| node(pod).map(String::from))
+    }
+
+    /// What finding pods took, `lookups` times each way.
+    pub struct Lookups {
+        /// The pods of one node, by the index.
+        pub index: Timing,
+        /// The same, by scanning the store.
+        pub scan: Timing,
+        /// The one pod with an IP, by the index.
+        pub index_one: Timing,
+        /// The same, by scanning the store.
+        pub scan_one: Timing,
+    }
+
+    /// Finds `keys` one after the other in `store`: by `index`, then by
+    /// scanning with `key_of`; both ways must find the same pods.
+    fn both_ways(
+        store: &Store<Pod>,
+        index: &str,
+        keys: &[String],
+        key_of: fn(&Pod) -> Option<&str>,
+    ) -> Result<(Timing, Timing)> {
+        let started = Stopwatch::start();
+        let mut by_index = 0;
+        for key in keys {
+            by_index += black_box(store.by_index(index, key)?).len();
+        }
+        let indexed = started.stop();
+        let started = Stopwatch::start();
+        let mut by_scan = 0;
+        for key in keys {
+            let found = store.state_filter(|pod| key_of(pod) == Some(key.as_str()));
+            by_scan += black_box(found).len();
+        }
+        let scanned = started.stop();
+        ensure!(
+            by_index == by_scan && by_index >= keys.len(),
+            "the index found {by_index} pods, the scan {by_scan}"
+        );
+        Ok((indexed, scanned))
+    }
+
+    /// Stores `pods` in a store indexed by node and by IP, then finds the
+    /// pods of one node after another and one pod by IP after another,
+    /// `lookups` times each, by index and by scan.
+    pub fn lookups(pods: Vec<Pod>, lookups: usize) -> Result<Lookups> {
+        let mut writer = indexed_writer().with_index(BY_IP, |pod: &Pod| ip(pod).map(String::from));
+        let store = writer.as_reader();
+        let count = pods.len();
+        for pod in pods {
+            writer.apply_watcher_event_owned(watcher::Event::Apply(pod));
+        }
+        let nodes: Vec<String> = (0..lookups).map(node_of).collect();
+        let ips: Vec<String> = (0..lookups).map(|i| ip_of(i * 7919 % count)).collect();
+        let (index, scan) = both_ways(&store, BY_NODE, &nodes, node)?;
+        let (index_one, scan_one) = both_ways(&store, BY_IP, &ips, ip)?;
+        Ok(Lookups {
+            index,
+            scan,
+            index_one,
+            scan_one,
+        })
+    }
+
+    /// The initial sync of the local server's pods into a store indexing
+    /// them by node.
+    pub async fn indexed_sync(client: Client) -> Result<Synced> {
+        let api = Api::<Pod>::namespaced(client, NAMESPACE);
+        ours::sync_store(api, watcher::Config::default(), indexed_writer()).await
     }
 }

@@ -75,12 +75,14 @@ pub fn run(plan: &Plan) -> Result<()> {
         let kubeconfig = env.as_ref().map(|(env, _)| env.kubeconfig_path());
         for rep in 0..plan.reps {
             // Alternate who goes first, so drift in the machine's load is shared.
-            let order = if rep % 2 == 0 {
-                [Who::Ours, Who::Peer, Who::Limit]
+            let order: &[Who] = if !scenario.compared() {
+                &[Who::Ours]
+            } else if rep % 2 == 0 {
+                &[Who::Ours, Who::Peer, Who::Limit]
             } else {
-                [Who::Peer, Who::Ours, Who::Limit]
+                &[Who::Peer, Who::Ours, Who::Limit]
             };
-            for who in order {
+            for &who in order {
                 eprint!(
                     "{:<20} {:<5} run {}/{}: ",
                     scenario.name(),
@@ -173,7 +175,7 @@ fn report(plan: &Plan, samples: &BTreeMap<&'static str, Samples>) -> (String, se
         "scenario", "unit", "ours", "peer", "limit", "peer/ours", "ours/limit"
     );
     let _ = writeln!(table, "{}", "-".repeat(120));
-    for scenario in &plan.scenarios {
+    for scenario in plan.scenarios.iter().filter(|s| s.compared()) {
         for metric in scenario.metrics() {
             let Some(found) = samples.get(metric.name) else {
                 continue;
@@ -238,17 +240,20 @@ fn report(plan: &Plan, samples: &BTreeMap<&'static str, Samples>) -> (String, se
     for line in memory_ratios(samples) {
         let _ = writeln!(table, "{line}");
     }
+    own_report(plan, samples, &mut table, &mut entries);
     let _ = writeln!(
         table,
         "\nwhat is measured (limit = the work no client can avoid):"
     );
     for scenario in &plan.scenarios {
         for metric in scenario.metrics() {
-            let _ = writeln!(
-                table,
-                "  {:<24} {}; limit: {}",
-                metric.name, metric.what, metric.limit
-            );
+            let against = if scenario.compared() {
+                format!("limit: {}", metric.limit)
+            } else {
+                let baseline = Scenario::baseline(metric.name).unwrap_or("nothing");
+                format!("set against: {baseline}")
+            };
+            let _ = writeln!(table, "  {:<24} {}; {against}", metric.name, metric.what);
         }
     }
     (table, json!({ "scenarios": entries }))
@@ -287,6 +292,83 @@ fn memory_ratios(samples: &BTreeMap<&'static str, Samples>) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The scenarios of what only this toolkit has (store indexes): no kube 5
+/// column, each measurement set against the same work done another way.
+fn own_report(
+    plan: &Plan,
+    samples: &BTreeMap<&'static str, Samples>,
+    table: &mut String,
+    entries: &mut Vec<serde_json::Value>,
+) {
+    let own: Vec<Scenario> = plan
+        .scenarios
+        .iter()
+        .copied()
+        .filter(|s| !s.compared())
+        .collect();
+    if own.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        table,
+        "\nown measurements, not compared with kube 5 (which has no store indexes): each is set\n\
+         against the same work done without an index (lower is better)\n"
+    );
+    let _ = writeln!(
+        table,
+        "{:<24} {:>5} {:>9}   {:<24} {:>9} {:>14}   spread (min-max)",
+        "scenario", "unit", "ours", "set against", "its value", "against/ours"
+    );
+    let _ = writeln!(table, "{}", "-".repeat(120));
+    let ours = |name: &str| {
+        samples
+            .get(name)
+            .and_then(|s| s.by_who.get(Who::Ours.name()))
+            .and_then(|s| summarize(s))
+    };
+    for scenario in own {
+        for metric in scenario.metrics() {
+            let Some(found) = ours(metric.name) else {
+                continue;
+            };
+            let baseline = Scenario::baseline(metric.name);
+            let against = baseline.and_then(ours);
+            let ratio = match against {
+                Some(against) if found.median > 0.0 => {
+                    format!("{:.2}x", against.median / found.median)
+                }
+                _ => "-".into(),
+            };
+            let _ = writeln!(
+                table,
+                "{:<24} {:>5} {:>9.4}   {:<24} {:>9} {:>14}   {:.4}-{:.4}",
+                metric.name,
+                metric.unit,
+                found.median,
+                baseline.unwrap_or("-"),
+                against.map_or("-".into(), |a| format!("{:.4}", a.median)),
+                ratio,
+                found.min,
+                found.max,
+            );
+            entries.push(json!({
+                "name": metric.name,
+                "unit": metric.unit,
+                "ours": found.median,
+                "peer": null,
+                "limit": null,
+                "compared_with_kube5": false,
+                "set_against": baseline,
+                "set_against_value": against.map(|a| a.median),
+                "lower_is_better": true,
+                "what": metric.what,
+                "spread": { "ours": [found.min, found.max] },
+                "samples": plan.reps,
+            }));
+        }
+    }
 }
 
 #[cfg(test)]

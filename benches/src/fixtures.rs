@@ -93,6 +93,16 @@ pub fn config_map(i: usize, version: u64) -> Value {
     })
 }
 
+/// The node pod `i` runs on: one of 50.
+pub fn node_name(i: usize) -> String {
+    format!("node-{:03}", i % 50)
+}
+
+/// The IP of pod `i`: distinct for the first 62,500 pods.
+pub fn pod_ip(i: usize) -> String {
+    format!("10.{}.{}.{}", 244 + i % 8, (i / 250) % 250, i % 250 + 2)
+}
+
 /// Pod number `i` of a ReplicaSet: a container with probes, env and mounts,
 /// the projected service account volume, default tolerations, a Running status
 /// with conditions and container statuses, and three managers in
@@ -100,8 +110,8 @@ pub fn config_map(i: usize, version: u64) -> Value {
 pub fn pod(i: usize, version: u64) -> Value {
     let suffix = format!("{:05x}", (i as u64).wrapping_mul(2_654_435_761) & 0xfffff);
     let name = format!("web-7c9f8d6b5-{suffix}");
-    let node = format!("node-{:03}", i % 50);
-    let ip = format!("10.{}.{}.{}", 244 + i % 8, (i / 250) % 250, i % 250 + 2);
+    let node = node_name(i);
+    let ip = pod_ip(i);
     json!({
         "kind": "Pod",
         "apiVersion": "v1",

@@ -13,12 +13,12 @@ use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 
 use crate::{
     apiserver,
-    clients::{self, ours, peer},
+    clients::{self, ours, own, peer},
     cpu::Timing,
     heap, limits,
     scenarios::{
-        self, APISERVER_OBJECTS, CONTROLLER_OBJECTS, DEADLINE, MEMORY_DELETES, MEMORY_OBJECTS,
-        MEMORY_PHASES, Progress, SYNC_PODS, Scenario, WATCH_EVENTS,
+        self, APISERVER_OBJECTS, CONTROLLER_OBJECTS, DEADLINE, INDEX_LOOKUPS, MEMORY_DELETES,
+        MEMORY_OBJECTS, MEMORY_PHASES, Progress, SYNC_PODS, Scenario, WATCH_EVENTS,
     },
     server,
 };
@@ -97,6 +97,7 @@ enum Input {
     PagesAndLines(Vec<Vec<u8>>, Vec<Vec<u8>>),
     Url(String),
     Kubeconfig(PathBuf),
+    Pods(Vec<Pod>),
 }
 
 impl Input {
@@ -112,7 +113,7 @@ impl Input {
                     Input::LinesAndUrl(lines, url)
                 }
             }
-            Scenario::InitialSync => {
+            Scenario::InitialSync | Scenario::IndexedSync => {
                 let pages = scenarios::initial_sync_pages();
                 // Counting starts before the server copies the pages, so that
                 // every later reading is relative to a live count that already
@@ -148,6 +149,7 @@ impl Input {
                     Input::Pages(input.first)
                 }
             }
+            Scenario::IndexLookup => Input::Pods(scenarios::indexed_pods()?),
             Scenario::RealApiserver => match kubeconfig {
                 Some(path) => Input::Kubeconfig(path.to_path_buf()),
                 None => bail!("the real_apiserver scenario needs --kubeconfig"),
@@ -282,6 +284,20 @@ async fn measure(who: Who, scenario: Scenario, input: &Input) -> Result<Values> 
                     memory.allocations as f64 / 1000.0,
                 );
             }
+        }
+        (Scenario::IndexLookup, Input::Pods(pods), Who::Ours) => {
+            let found = own::lookups(pods.clone(), INDEX_LOOKUPS)?;
+            put_timing(&mut put, "index_lookup", found.index);
+            put_timing(&mut put, "scan_lookup", found.scan);
+            put_timing(&mut put, "index_lookup_one", found.index_one);
+            put_timing(&mut put, "scan_lookup_one", found.scan_one);
+        }
+        (Scenario::IndexedSync, Input::Url(url), Who::Ours) => {
+            let sync = own::indexed_sync(ours::local_client(url)?).await?;
+            check_store(&sync, SYNC_PODS)?;
+            put_timing(&mut put, name, sync.elapsed);
+            put("indexed_sync_peak_heap", sync.peak_heap as f64 / MIB);
+            put("indexed_sync_store_heap", sync.held_heap as f64 / MIB);
         }
         _ => bail!("{name} was prepared for another client"),
     }

@@ -36,6 +36,11 @@ pub const MEMORY_OBJECTS: usize = 10_000;
 pub const MEMORY_UPDATES: usize = 5_000;
 /// Deletions streamed after the updates.
 pub const MEMORY_DELETES: usize = 1_000;
+/// Pods in the store of the index lookup scenario.
+pub const INDEXED_PODS: usize = 10_000;
+/// Lookups in the index lookup scenario, of each kind and each way: enough
+/// for the fastest to run for milliseconds, which the CPU clock can resolve.
+pub const INDEX_LOOKUPS: usize = 10_000;
 
 /// A scenario a client process runs; several report more than one measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +61,15 @@ pub enum Scenario {
     /// The same with `managedFields` dropped: while decoding (ours) or by
     /// `WatchStreamExt::modify` after decoding (kube 5, which has no other way).
     ReflectorMemoryStripped,
+    /// Finding the pods of one node in a store of pods: by index, and by scan.
+    IndexLookup,
+    /// The initial sync scenario, with a store keeping an index of the pods by node.
+    IndexedSync,
 }
 
 impl Scenario {
     /// Every scenario, in the order they run.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::WatchDecode,
         Scenario::InitialSync,
         Scenario::ControllerOnce,
@@ -68,6 +77,8 @@ impl Scenario {
         Scenario::RealApiserver,
         Scenario::ReflectorMemory,
         Scenario::ReflectorMemoryStripped,
+        Scenario::IndexLookup,
+        Scenario::IndexedSync,
     ];
 
     /// The name on the command line.
@@ -80,7 +91,16 @@ impl Scenario {
             Scenario::RealApiserver => "real_apiserver",
             Scenario::ReflectorMemory => "reflector_memory",
             Scenario::ReflectorMemoryStripped => "reflector_memory_stripped",
+            Scenario::IndexLookup => "index_lookup",
+            Scenario::IndexedSync => "indexed_sync",
         }
+    }
+
+    /// Whether kube 5 and the limit run this scenario too. Store indexes are
+    /// this toolkit's alone: their scenarios measure our store against itself
+    /// (an index against a scan; a sync with an index against one without).
+    pub fn compared(self) -> bool {
+        !matches!(self, Scenario::IndexLookup | Scenario::IndexedSync)
     }
 
     /// The scenario named `name`.
@@ -160,6 +180,58 @@ impl Scenario {
                 ];
                 METRICS
             }
+            Scenario::IndexLookup => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "index_lookup",
+                        "Store::by_index: 10k lookups of the 200 pods of one node among 10k Pods",
+                        "scan_lookup",
+                    ),
+                    Metric::cpu("index_lookup_cpu"),
+                    Metric::time(
+                        "scan_lookup",
+                        "Store::state_filter: the same 10k lookups, scanning the 10k Pods",
+                        "none",
+                    ),
+                    Metric::cpu("scan_lookup_cpu"),
+                    Metric::time(
+                        "index_lookup_one",
+                        "Store::by_index: 10k lookups of the one pod with an IP among 10k Pods",
+                        "scan_lookup_one",
+                    ),
+                    Metric::cpu("index_lookup_one_cpu"),
+                    Metric::time(
+                        "scan_lookup_one",
+                        "Store::state_filter: the same 10k lookups by IP, scanning the 10k Pods",
+                        "none",
+                    ),
+                    Metric::cpu("scan_lookup_one_cpu"),
+                ];
+                METRICS
+            }
+            Scenario::IndexedSync => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "indexed_sync",
+                        "initial_sync with the store indexing the 20k Pods by node",
+                        "initial_sync",
+                    ),
+                    Metric::cpu("indexed_sync_cpu"),
+                    Metric {
+                        name: "indexed_sync_peak_heap",
+                        unit: "MiB",
+                        what: "peak heap during that sync",
+                        limit: "initial_sync_peak_heap",
+                    },
+                    Metric {
+                        name: "indexed_sync_store_heap",
+                        unit: "MiB",
+                        what: "heap held once the indexed store is ready",
+                        limit: "initial_sync_store_heap",
+                    },
+                ];
+                METRICS
+            }
             Scenario::ReflectorMemory => MEMORY_METRICS,
             Scenario::ReflectorMemoryStripped => STRIPPED_MEMORY_METRICS,
         }
@@ -172,6 +244,22 @@ impl Scenario {
             Scenario::ReflectorMemoryStripped => Some("stripped"),
             _ => None,
         }
+    }
+
+    /// For an own scenario's metric, the metric it is set against: its
+    /// counterpart measured the other way.
+    pub fn baseline(metric: &str) -> Option<&'static str> {
+        Some(match metric {
+            "index_lookup" => "scan_lookup",
+            "index_lookup_cpu" => "scan_lookup_cpu",
+            "index_lookup_one" => "scan_lookup_one",
+            "index_lookup_one_cpu" => "scan_lookup_one_cpu",
+            "indexed_sync" => "initial_sync",
+            "indexed_sync_cpu" => "initial_sync_cpu",
+            "indexed_sync_peak_heap" => "initial_sync_peak_heap",
+            "indexed_sync_store_heap" => "initial_sync_store_heap",
+            _ => return None,
+        })
     }
 }
 
@@ -490,6 +578,28 @@ pub fn memory_input() -> MemoryInput {
         lines,
         relist: fixtures::list_pages("ConfigMap", &relist, PAGE_SIZE),
     }
+}
+
+/// The pods of the index lookup scenario, decoded.
+pub fn indexed_pods() -> anyhow::Result<Vec<k8s_openapi::api::core::v1::Pod>> {
+    (0..INDEXED_PODS)
+        .map(|i| {
+            Ok(serde_json::from_value(fixtures::pod(
+                i,
+                LIST_VERSION + i as u64,
+            ))?)
+        })
+        .collect()
+}
+
+/// The node of pod `i`, as the fixtures place it.
+pub fn node_of(i: usize) -> String {
+    fixtures::node_name(i)
+}
+
+/// The IP of pod `i`, as the fixtures give it.
+pub fn ip_of(i: usize) -> String {
+    fixtures::pod_ip(i)
 }
 
 /// The list pages of the initial sync scenario.

@@ -12,6 +12,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::{
     Api, Client, Config,
     api::{Patch, PatchParams},
+    client::{ClientBuilder, middleware::ClientMetrics},
     config::{KubeConfigOptions, Kubeconfig},
     runtime::wait::{await_condition, conditions},
 };
@@ -77,6 +78,15 @@ impl Cluster {
     /// Connects to `target`, starting (and building, on first use) a local
     /// control plane when asked to.
     pub async fn connect(target: &Target) -> anyhow::Result<Self> {
+        Self::connect_with(target, None).await
+    }
+
+    /// [`Cluster::connect`], with a client that records client-go's request
+    /// metrics into `metrics` when given.
+    pub async fn connect_with(
+        target: &Target,
+        metrics: Option<&ClientMetrics>,
+    ) -> anyhow::Result<Self> {
         let started = Instant::now();
         let (config, kubeconfig, local) = match target {
             Target::Local => {
@@ -101,7 +111,12 @@ impl Cluster {
             }
         };
         let server = config.cluster_url.to_string();
-        let client = Client::try_from(config)?;
+        let client = match metrics {
+            Some(metrics) => ClientBuilder::try_from(config)?
+                .with_metrics(metrics)
+                .build(),
+            None => Client::try_from(config)?,
+        };
         let version = client
             .apiserver_version()
             .await

@@ -357,7 +357,9 @@ pub async fn run_with_metrics(
 }
 
 /// Logs what the controller reports: failures at warn, the rest at debug.
-fn log_outcome<T: std::fmt::Debug>(outcome: Result<T, controller::Error<Error, watcher::Error>>) {
+pub(crate) fn log_outcome<T: std::fmt::Debug>(
+    outcome: Result<T, controller::Error<Error, watcher::Error>>,
+) {
     match outcome {
         Ok(done) => tracing::debug!(?done, "reconciled"),
         // A generator deleted while its ConfigMaps' deletions still trigger it.

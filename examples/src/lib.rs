@@ -5,7 +5,9 @@
 //! `examples/` are thin `main`s around them, and `tests/examples.rs` runs each
 //! against a real kube-apiserver started by `kube-test`.
 
+pub mod admission_webhook;
 pub mod cluster;
+pub mod configmap_rollout;
 pub mod configmapgen;
 pub mod controller_metrics;
 pub mod crd_api;
@@ -21,6 +23,7 @@ pub mod event_watcher;
 pub mod leader_election;
 pub mod multi_watcher;
 pub mod node_watcher;
+pub mod operator;
 pub mod output;
 pub mod pod_api;
 pub mod pod_paged;

@@ -66,6 +66,8 @@
 //!   both are on).
 //! - `webpki-roots`: trust the webpki root set, compiled in, instead of the
 //!   operating system's store when a cluster names no certificate authority.
+//! - `metrics`: client-go's request metrics in a `prometheus-client` registry
+//!   (`client::middleware::ClientMetrics`, `ClientBuilder::with_metrics`).
 //! - `hyper-util-tracing`: `tracing` events of the connection pool beneath the
 //!   HTTP client.
 //! - `openssl-tls`: OpenSSL connectors from `ConfigExt`, for stacks built by

@@ -54,6 +54,7 @@
 #[cfg(feature = "admission")]
 pub mod admission;
 pub mod cel;
+pub mod conditions;
 pub mod conversion;
 pub mod crd;
 pub mod discovery;

@@ -14,7 +14,10 @@
 //!
 //! Around the controller: [`finalizer`](mod@finalizer) for cleanup before deletion, [`events`]
 //! to tell users what happened, [`wait`] for conditions, and
-//! [`leader_election`] to run one active replica among several.
+//! [`leader_election`] to run one active replica among several. With the
+//! `metrics` feature, `metrics` records controller-runtime's metrics; with
+//! `probes`, `probes` serves `/healthz`, `/readyz` and `/metrics`; with
+//! `webhook`, `webhook` serves admission and conversion webhooks.
 //!
 //! # A cache that follows the cluster
 //!
@@ -54,11 +57,15 @@ pub mod finalizer;
 pub mod leader_election;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "probes")]
+pub mod probes;
 pub mod reflector;
 pub mod scheduler;
 pub mod utils;
 pub mod wait;
 pub mod watcher;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use controller::{Config, Controller, applier};
 pub use finalizer::finalizer;

@@ -87,8 +87,10 @@ pub struct Scheduler<T, R> {
     slots: HashMap<T, Slot>,
     /// The timers of the waiting messages.
     timers: DelayQueue<T>,
-    /// Due messages, in the order they became due.
-    due: VecDeque<T>,
+    /// Due messages, in the order they became due, with the time each did.
+    due: VecDeque<(T, Instant)>,
+    /// How many messages have become due so far.
+    became_due: u64,
     #[pin]
     requests: Fuse<R>,
     debounce: Duration,
@@ -100,6 +102,7 @@ impl<T: Eq + Hash + Clone, R: Stream<Item = ScheduleRequest<T>>> Scheduler<T, R>
             slots: HashMap::new(),
             timers: DelayQueue::new(),
             due: VecDeque::new(),
+            became_due: 0,
             requests: requests.fuse(),
             debounce,
         }
@@ -135,6 +138,27 @@ impl<T: Eq + Hash + Clone, R: Stream<Item = ScheduleRequest<T>>> Scheduler<T, R>
     /// Whether no message is scheduled or due.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
+    }
+
+    /// How many messages are due, waiting to be taken (held ones included).
+    pub(crate) fn due_len(&self) -> usize {
+        self.due.len()
+    }
+
+    /// How many messages have become due since the scheduler was made; a
+    /// message merging many requests counts once.
+    pub(crate) fn became_due(&self) -> u64 {
+        self.became_due
+    }
+
+    /// The next due message that `can_take` allows, with the time it became
+    /// due; `None` once the scheduler has ended.
+    pub(crate) fn poll_next_due(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        can_take: impl Fn(&T) -> bool,
+    ) -> Poll<Option<(T, Instant)>> {
+        self.project().poll_take(cx, can_take)
     }
 }
 
@@ -172,20 +196,23 @@ impl<T: Eq + Hash + Clone, R: Stream<Item = ScheduleRequest<T>>> SchedulerProj<'
             self.schedule(request);
         }
         while let Poll::Ready(Some(expired)) = self.timers.poll_expired(cx) {
+            let due_since = expired.deadline();
             let message = expired.into_inner();
             if let Some(slot) = self.slots.get_mut(&message) {
                 *slot = Slot::Due;
-                self.due.push_back(message);
+                self.due.push_back((message, due_since));
+                *self.became_due += 1;
             }
         }
     }
 
-    /// The first due message `can_take` allows, removed from the scheduler.
-    fn take_due(&mut self, can_take: impl Fn(&T) -> bool) -> Option<T> {
-        let index = self.due.iter().position(can_take)?;
-        let message = self.due.remove(index)?;
+    /// The first due message `can_take` allows, removed from the scheduler,
+    /// with the time it became due.
+    fn take_due(&mut self, can_take: impl Fn(&T) -> bool) -> Option<(T, Instant)> {
+        let index = self.due.iter().position(|(message, _)| can_take(message))?;
+        let (message, due_since) = self.due.remove(index)?;
         self.slots.remove(&message);
-        Some(message)
+        Some((message, due_since))
     }
 
     fn is_finished(&self) -> bool {
@@ -196,7 +223,7 @@ impl<T: Eq + Hash + Clone, R: Stream<Item = ScheduleRequest<T>>> SchedulerProj<'
         &mut self,
         cx: &mut Context<'_>,
         can_take: impl Fn(&T) -> bool,
-    ) -> Poll<Option<T>> {
+    ) -> Poll<Option<(T, Instant)>> {
         self.absorb(cx);
         if let Some(message) = self.take_due(can_take) {
             Poll::Ready(Some(message))
@@ -230,6 +257,7 @@ where
             .as_mut()
             .project()
             .poll_take(cx, &this.can_take_message)
+            .map(|due| due.map(|(message, _)| message))
     }
 }
 
@@ -253,6 +281,7 @@ where
             .as_mut()
             .project()
             .poll_take(cx, |_| false)
+            .map(|due| due.map(|(message, _)| message))
     }
 }
 
@@ -264,7 +293,9 @@ where
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.project().poll_take(cx, |_| true)
+        self.project()
+            .poll_take(cx, |_| true)
+            .map(|due| due.map(|(message, _)| message))
     }
 }
 

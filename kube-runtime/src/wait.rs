@@ -92,6 +92,10 @@ impl<K, F: Fn(Option<&K>) -> bool> Condition<K> for F {
 
 /// Common conditions.
 pub mod conditions {
+    /// The trait every condition implements, here too for code that imports
+    /// it from this module.
+    pub use super::Condition;
+
     use k8s_openapi::{
         api::{
             apps::v1::Deployment,
@@ -102,8 +106,6 @@ pub mod conditions {
         apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
     };
     use kube_client::core::Resource;
-
-    use super::Condition;
 
     /// The object with this uid is gone (absent, or replaced by a new object of
     /// the same name).

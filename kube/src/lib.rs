@@ -52,7 +52,14 @@
 //! - `derive`: `#[derive(CustomResource, Resource, KubeSchema)]`.
 //! - `jsonpatch`: `Patch::Json` (RFC 6902 JSON patches).
 //! - `gzip`: ask the apiserver for compressed responses.
-//! - `metrics`: controller metrics registered into a `prometheus-client` registry.
+//! - `metrics`: metrics with controller-runtime's and client-go's names in a
+//!   `prometheus-client` registry: controllers, work queues and leader
+//!   election (`runtime::metrics`), and the client's requests
+//!   (`client::middleware::ClientMetrics`).
+//! - `probes`: `runtime::probes`, an HTTP server for an operator's `/healthz`,
+//!   `/readyz` and `/metrics` (implies `metrics`).
+//! - `webhook`: `runtime::webhook`, an HTTPS server for admission and CRD
+//!   conversion webhooks (implies `runtime` and `admission`).
 //! - `aws-lc-rs`: rustls with the aws-lc-rs provider instead of ring.
 //! - `webpki-roots`: when a cluster names no certificate authority, trust the
 //!   webpki (Mozilla) root set compiled into the binary instead of the

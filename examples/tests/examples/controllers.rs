@@ -20,7 +20,6 @@ use kube::{
         wait::{await_condition, conditions},
     },
 };
-use prometheus_client::registry::Registry;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -243,11 +242,12 @@ async fn only_the_lease_holder_works_and_a_release_hands_over() {
     );
 }
 
-/// `GET /metrics` from the example's server.
-async fn scrape(address: std::net::SocketAddr) -> String {
+/// `GET path` from a server at `address`: the whole response.
+pub async fn http_get(address: std::net::SocketAddr, path: &str) -> String {
     let mut stream = TcpStream::connect(address).await.expect("connected");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
     stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .write_all(request.as_bytes())
         .await
         .expect("request sent");
     let mut response = String::new();
@@ -267,14 +267,12 @@ fn sample(text: &str, sample: &str) -> Option<f64> {
 #[tokio::test]
 async fn reconciles_are_counted_and_served_over_http() {
     let (client, ns) = client_in_fresh_namespace().await;
-    let registry = Arc::new(Mutex::new(Registry::default()));
-    let (address, server) = controller_metrics::serve(([127, 0, 0, 1], 0).into(), registry.clone())
-        .await
-        .expect("listening");
-    let controller = tokio::spawn({
-        let (client, ns) = (client.clone(), ns.clone());
-        async move { controller_metrics::run_controller(client, &ns, registry).await }
-    });
+    let (server, controller) =
+        controller_metrics::start(client.clone(), &ns, ([127, 0, 0, 1], 0).into())
+            .await
+            .expect("listening");
+    let address = server.local_addr();
+    let controller = tokio::spawn(controller);
 
     let config_maps: Api<ConfigMap> = Api::namespaced(client, &ns);
     for name in ["one", "two"] {
@@ -295,10 +293,11 @@ async fn reconciles_are_counted_and_served_over_http() {
             .expect("created");
     }
 
+    let success = r#"controller_runtime_reconcile_total{controller="configmap",result="success"}"#;
     let response = within("two successful reconciles to be counted", async {
         loop {
-            let response = scrape(address).await;
-            if sample(&response, "reconciles_total{result=\"success\"}").is_some_and(|n| n >= 2.0) {
+            let response = http_get(address, "/metrics").await;
+            if sample(&response, success).is_some_and(|n| n >= 2.0) {
                 return response;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -306,21 +305,26 @@ async fn reconciles_are_counted_and_served_over_http() {
     })
     .await;
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
-    assert_eq!(sample(&response, "reconcile_errors_total"), Some(0.0));
-    assert!(sample(&response, "reconcile_duration_seconds_count").is_some_and(|n| n >= 2.0));
-
-    let not_found = {
-        let mut stream = TcpStream::connect(address).await.expect("connected");
-        stream
-            .write_all(b"GET / HTTP/1.1\r\n\r\n")
+    assert_eq!(
+        sample(
+            &response,
+            r#"controller_runtime_reconcile_errors_total{controller="configmap"}"#
+        ),
+        Some(0.0)
+    );
+    assert!(
+        sample(
+            &response,
+            r#"controller_runtime_reconcile_time_seconds_count{controller="configmap"}"#
+        )
+        .is_some_and(|n| n >= 2.0)
+    );
+    assert!(
+        http_get(address, "/readyz")
             .await
-            .expect("sent");
-        let mut text = String::new();
-        stream.read_to_string(&mut text).await.expect("read");
-        text
-    };
-    assert!(not_found.starts_with("HTTP/1.1 404"), "{not_found}");
+            .starts_with("HTTP/1.1 200 OK")
+    );
+    assert!(http_get(address, "/").await.starts_with("HTTP/1.1 404"));
 
     controller.abort();
-    server.abort();
 }

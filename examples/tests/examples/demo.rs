@@ -62,7 +62,7 @@ async fn the_demo_creates_changes_and_deletes_generators_and_reports_it() {
         "the operator updated fanout-0, deleted fanout-1 and fanout-2",
         "the garbage collector deleted settings-0 and settings-1",
         "ConfigMapGenerator/fanout (uid ",
-        "reconciles_total{result=\"success\"}",
+        r#"controller_runtime_reconcile_total{controller="configmapgenerator",result="requeue_after"}"#,
         "deleted namespace configmapgen-demo-",
     ] {
         assert!(

@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use jiff::Timestamp;
 use tower::{Layer, Service, ServiceExt, util::BoxService};
 
-use super::{Body, Client, stack};
+use super::{Body, Client, rate_limit::RateLimit, stack};
 use crate::{Config, Error, Result, error::BoxError};
 
 /// A response body of any type behind a box, as the default stack of
@@ -65,6 +65,38 @@ impl<Svc> ClientBuilder<Svc> {
             default_namespace: self.default_namespace,
             valid_until: self.valid_until,
         }
+    }
+
+    /// Holds the client to `limit`, as client-go's `QPS` and `Burst` do: each
+    /// request, and each retry the default stack makes, waits for a token of
+    /// a bucket holding `burst` tokens and refilled at `qps` a second. Off
+    /// unless asked for, as in client-go under controller-runtime.
+    ///
+    /// The same as `with_layer(&RateLimitLayer::new(limit))`; see
+    /// [`RateLimitLayer`](super::middleware::RateLimitLayer) for how it
+    /// composes with the retries of `429 Too Many Requests`.
+    ///
+    /// The limit is a layer rather than fields of [`Config`], so that a
+    /// `Config` keeps the fields it has in kube-rs and code building one field
+    /// by field keeps compiling.
+    pub fn with_rate_limit(
+        self,
+        limit: RateLimit,
+    ) -> ClientBuilder<super::middleware::RateLimited<Svc>> {
+        self.with_layer(&super::middleware::RateLimitLayer::new(limit))
+    }
+
+    /// Records client-go's request metrics (`rest_client_requests_total`,
+    /// `rest_client_request_duration_seconds`) into `metrics`, one sample per
+    /// attempt, retries included.
+    ///
+    /// The same as `with_layer(&metrics.layer())`.
+    #[cfg(feature = "metrics")]
+    pub fn with_metrics(
+        self,
+        metrics: &super::middleware::ClientMetrics,
+    ) -> ClientBuilder<super::middleware::Measured<Svc>> {
+        self.with_layer(&metrics.layer())
     }
 
     /// Records when the client's credentials stop being valid, for

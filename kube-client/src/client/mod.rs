@@ -52,6 +52,7 @@ mod json;
 mod kubelet_debug;
 pub(crate) mod managed_fields;
 pub mod middleware;
+pub mod rate_limit;
 mod requests;
 pub mod retry;
 mod stack;

@@ -4,6 +4,7 @@
 //!
 //! What is retried and what is not is counted from the requests the proxy saw.
 
+mod rate_limit;
 mod restarts;
 mod retries;
 mod timeouts;

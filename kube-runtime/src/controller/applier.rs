@@ -30,66 +30,30 @@ use pin_project::pin_project;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{Action, Config, Error, ReconcileReason, ReconcileRequest, runner::Runner};
+pub(crate) use super::instruments::Instruments;
+use super::{
+    Action, Config, Error, ReconcileReason, ReconcileRequest,
+    backoff::{Failures, with_consecutive_failures},
+    instruments::{Outcome, Started},
+    pace::Pace,
+    runner::Runner,
+};
 use crate::{
     reflector::{ObjectRef, Store, store::WriterDropped},
     scheduler::{ScheduleRequest, debounced_scheduler, due_after},
 };
-
-/// Where the applier reports what it does: the metrics, when enabled.
-#[derive(Clone, Default)]
-pub(crate) struct Instruments {
-    #[cfg(feature = "metrics")]
-    pub(crate) metrics: Option<crate::metrics::Metrics>,
-}
-
-impl Instruments {
-    fn reconcile_started(&self) {
-        #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            metrics.reconcile_started();
-        }
-    }
-
-    fn reconcile_finished(&self, _started: Instant, _succeeded: bool) {
-        #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            metrics.reconcile_finished(_started.elapsed().as_secs_f64(), _succeeded);
-        }
-    }
-
-    fn object_missing(&self) {
-        #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            metrics.object_missing();
-        }
-    }
-
-    fn queue_failed(&self) {
-        #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            metrics.watcher_failed();
-        }
-    }
-
-    fn queue_depth(&self, _depth: usize) {
-        #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            metrics.set_queue_depth(_depth);
-        }
-    }
-}
 
 /// Reconciles the objects of `store` as `queue` requests them: the engine under
 /// [`Controller`](super::Controller), for callers who build their own trigger
 /// stream.
 ///
 /// Each request is scheduled (merged, debounced), then run with the store's
-/// latest version of the object, at most `config.concurrency` at a time and
-/// never twice at once for one object. The action returned by `reconciler` (or by
-/// `error_policy` after a failure) schedules the next reconcile. Nothing runs
-/// before the store has completed its first list. Queue errors are passed
-/// through.
+/// latest version of the object, at most `config.concurrency` at a time (and
+/// as `config`'s rate limit allows) and never twice at once for one object.
+/// The action returned by `reconciler` (or by `error_policy` after a failure,
+/// lengthened by `config`'s error backoff) schedules the next reconcile.
+/// Nothing runs before the store has completed its first list. Queue errors
+/// are passed through.
 ///
 /// The stream ends once `queue` has ended and everything scheduled by then has
 /// run; requeues asked for after the queue ended are dropped.
@@ -126,13 +90,16 @@ where
 /// How one scheduled reconcile ended, before the error policy and requeue.
 enum Finished<K: Resource, R> {
     /// The object was not in the store.
-    Missing(ObjectRef<K>),
+    Missing {
+        obj_ref: ObjectRef<K>,
+        due_since: Instant,
+    },
     /// The reconcile ran.
     Ran {
         obj_ref: ObjectRef<K>,
         obj: Arc<K>,
         result: R,
-        started: Instant,
+        started: Started,
     },
 }
 
@@ -194,18 +161,17 @@ where
     let run_instruments = instruments.clone();
     let run_context = Arc::clone(&context);
     let run_store = store.clone();
-    let run_reconcile = move |request: &ReconcileRequest<K>| {
+    let run_reconcile = move |request: &ReconcileRequest<K>, due_since: Instant| {
         let obj_ref = request.obj_ref.clone();
         let Some(obj) = run_store.get(&obj_ref) else {
-            return Either::Left(future::ready(Finished::Missing(obj_ref)));
+            return Either::Left(future::ready(Finished::Missing { obj_ref, due_since }));
         };
         let span = tracing::info_span!(
             "reconciling object",
             object.ref = %obj_ref,
             object.reason = %request.reason,
         );
-        run_instruments.reconcile_started();
-        let started = Instant::now();
+        let started = run_instruments.reconcile_started(due_since);
         let reconcile = span.in_scope(|| reconciler(Arc::clone(&obj), Arc::clone(&run_context)));
         Either::Right(
             TryFutureExt::into_future(reconcile)
@@ -220,15 +186,19 @@ where
     };
 
     let ready = async move { store.wait_until_ready().await };
+    let pace = config.rate_limit.map_or_else(Pace::default, Pace::limited);
     let runner = Runner::new(scheduler, config.concurrency, run_reconcile)
+        .paced_by(pace)
         .delay_tasks_until(ready)
         .stop_on(stop);
 
     let conclude_instruments = instruments.clone();
+    let mut failures = Failures::new(config.error_backoff);
     let conclude = move |finished: Finished<K, Result<Action, ReconcilerFut::Error>>| match finished
     {
-        Finished::Missing(obj_ref) => {
-            conclude_instruments.object_missing();
+        Finished::Missing { obj_ref, due_since } => {
+            conclude_instruments.object_missing(due_since);
+            failures.forget(&obj_ref);
             Err(Error::ObjectNotFound(Box::new(obj_ref.erase())))
         }
         Finished::Ran {
@@ -237,14 +207,36 @@ where
             result,
             started,
         } => {
-            conclude_instruments.reconcile_finished(started, result.is_ok());
-            let (action, reason) = match &result {
-                Ok(action) => (action.clone(), ReconcileReason::ReconcilerRequestedRetry),
-                Err(err) => (
-                    error_policy(obj, err, Arc::clone(&context)),
-                    ReconcileReason::ErrorPolicyRequestedRetry,
-                ),
+            let (action, reason, outcome) = match &result {
+                Ok(action) => {
+                    failures.forget(&obj_ref);
+                    let requeued = action.requeue_after().is_some();
+                    (
+                        action.clone(),
+                        ReconcileReason::ReconcilerRequestedRetry,
+                        Outcome::Succeeded { requeued },
+                    )
+                }
+                Err(err) => {
+                    let count = failures.failed(&obj_ref);
+                    let policy = with_consecutive_failures(count, || {
+                        error_policy(obj, err, Arc::clone(&context))
+                    });
+                    // The backoff lengthens the policy's requeue, never
+                    // turns "do not retry" into a retry.
+                    let action = match policy.requeue_after() {
+                        Some(delay) => Action::requeue(delay.max(failures.retry_delay(count))),
+                        None => policy,
+                    };
+                    let retried = action.requeue_after().is_some();
+                    (
+                        action,
+                        ReconcileReason::ErrorPolicyRequestedRetry,
+                        Outcome::Failed { retried },
+                    )
+                }
             };
+            conclude_instruments.reconcile_finished(started, outcome);
             if let Some(delay) = action.requeue_after() {
                 // Once the queue has ended nobody listens: the requeue is dropped.
                 let _ = requeue_tx.unbounded_send(ScheduleRequest {
@@ -267,6 +259,7 @@ where
         queue_errors: queue_error_rx,
         conclude,
         instruments,
+        became_due: 0,
         runner_done: false,
     }
 }
@@ -280,6 +273,8 @@ struct Applier<T, R, F, MkF, Ready, Stop, QueueErr, Conclude> {
     queue_errors: mpsc::UnboundedReceiver<QueueErr>,
     conclude: Conclude,
     instruments: Instruments,
+    /// How many objects had become due at the last report.
+    became_due: u64,
     runner_done: bool,
 }
 
@@ -289,7 +284,7 @@ where
     K: Resource,
     K::DynamicType: Eq + Hash + Clone,
     R: Stream<Item = ScheduleRequest<ReconcileRequest<K>>>,
-    MkF: FnMut(&ReconcileRequest<K>) -> F,
+    MkF: FnMut(&ReconcileRequest<K>, Instant) -> F,
     F: Future,
     Ready: Future<Output = Result<(), WriterDropped>>,
     Stop: Future<Output = ()>,
@@ -314,7 +309,10 @@ where
             return Poll::Ready(Some(Err(Error::QueueError(err))));
         }
         let polled = this.runner.as_mut().poll_next(cx);
-        this.instruments.queue_depth(this.runner.queue_len());
+        let (depth, became_due) = this.runner.due();
+        this.instruments
+            .queue(depth, became_due.saturating_sub(*this.became_due));
+        *this.became_due = became_due;
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(finished))) => Poll::Ready(Some((this.conclude)(finished))),
@@ -406,6 +404,14 @@ mod tests {
             self.calls().into_iter().map(|(name, _, _)| name).collect()
         }
 
+        /// The millisecond each call started at.
+        fn start_millis(&self) -> Vec<u128> {
+            self.calls()
+                .into_iter()
+                .map(|(_, _, at)| at.as_millis())
+                .collect()
+        }
+
         /// The second each call started at.
         fn start_secs(&self) -> Vec<u64> {
             self.calls()
@@ -416,6 +422,7 @@ mod tests {
     }
 
     type Queue = mpsc::UnboundedSender<Result<ObjectRef<ConfigMap>, Infallible>>;
+    type Requests = mpsc::UnboundedReceiver<Result<ObjectRef<ConfigMap>, Infallible>>;
 
     /// A reconciler that logs its calls, takes `secs` seconds, and returns what
     /// `decide` says for the n-th call (0-based).
@@ -492,6 +499,18 @@ mod tests {
         mpsc::unbounded()
     }
 
+    /// A store listed with `o0`..`o{n-1}`, and a queue that requested each
+    /// of them once, then ended.
+    fn all_triggered(n: usize) -> (Store<ConfigMap>, Writer<ConfigMap>, Requests) {
+        let objects: Vec<_> = (0..n).map(|i| cm(&format!("o{i}"), "1")).collect();
+        let (store, writer) = listed(&objects);
+        let (tx, rx) = queue();
+        for i in 0..n {
+            trigger(&tx, &format!("o{i}"));
+        }
+        (store, writer, rx)
+    }
+
     fn trigger(queue: &Queue, name: &str) {
         queue
             .unbounded_send(Ok(obj_ref(name)))
@@ -545,14 +564,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn concurrency_bound_is_respected() {
-        let objects: Vec<_> = (0..6).map(|i| cm(&format!("o{i}"), "1")).collect();
-        let (store, _writer) = listed(&objects);
+        let (store, _writer, rx) = all_triggered(6);
         let log = Arc::new(Log::default());
-        let (tx, rx) = queue();
-        for i in 0..6 {
-            trigger(&tx, &format!("o{i}"));
-        }
-        drop(tx);
         let outcomes: Vec<_> = applier(
             reconciler(log.clone(), 1, await_change),
             never_requeue,
@@ -813,53 +826,168 @@ mod tests {
 
     #[cfg(feature = "metrics")]
     #[tokio::test(start_paused = true)]
-    async fn metrics_count_reconciles_by_result() {
+    async fn metrics_count_reconciles_by_result_and_the_queue() {
         let mut registry = prometheus_client::registry::Registry::default();
         let metrics = crate::metrics::Metrics::new(&mut registry);
-        let (store, _writer) = listed(&[cm("ok", "1"), cm("bad", "1")]);
+        let names = ["ok", "later", "bad", "fatal"];
+        let objects: Vec<_> = names.iter().map(|name| cm(name, "1")).collect();
+        let (store, _writer) = listed(&objects);
         let (tx, rx) = queue();
-        for name in ["ok", "bad", "missing"] {
+        for name in names.iter().chain(&["missing"]) {
             trigger(&tx, name);
         }
         drop(tx);
         let outcomes: Vec<_> = applier_with(
             move |obj: Arc<ConfigMap>, _: Arc<()>| {
-                let failed = obj.metadata.name.as_deref() == Some("bad");
+                let name = obj.metadata.name.clone().unwrap_or_default();
                 async move {
                     sleep(Duration::from_secs(1)).await;
-                    if failed {
-                        Err(Failed)
-                    } else {
-                        Ok(Action::await_change())
+                    match name.as_str() {
+                        "ok" => Ok(Action::await_change()),
+                        "later" => Ok(Action::requeue(Duration::from_secs(60))),
+                        _ => Err(Failed),
                     }
                 }
             },
+            // "bad" is retried, "fatal" is not.
+            |obj: Arc<ConfigMap>, _: &Failed, _: Arc<()>| match obj.metadata.name.as_deref() {
+                Some("bad") => Action::requeue(Duration::from_secs(3600)),
+                _ => Action::await_change(),
+            },
+            Arc::new(()),
+            store,
+            rx,
+            Config::default().concurrency(2),
+            future::pending(),
+            Instruments::with_metrics(&metrics, "test", 2),
+        )
+        .collect()
+        .await;
+        assert_eq!(outcomes.len(), 5);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodable");
+        for expected in [
+            r#"controller_runtime_reconcile_total{controller="test",result="success"} 1"#,
+            r#"controller_runtime_reconcile_total{controller="test",result="requeue_after"} 1"#,
+            r#"controller_runtime_reconcile_total{controller="test",result="error"} 2"#,
+            r#"controller_runtime_reconcile_total{controller="test",result="requeue"} 0"#,
+            r#"controller_runtime_reconcile_errors_total{controller="test"} 2"#,
+            r#"controller_runtime_terminal_reconcile_errors_total{controller="test"} 1"#,
+            r#"controller_runtime_reconcile_panics_total{controller="test"} 0"#,
+            r#"controller_runtime_reconcile_time_seconds_count{controller="test"} 4"#,
+            r#"controller_runtime_reconcile_time_seconds_sum{controller="test"} 4.0"#,
+            r#"controller_runtime_max_concurrent_reconciles{controller="test"} 2.0"#,
+            r#"controller_runtime_active_workers{controller="test"} 0"#,
+            r#"workqueue_depth{controller="test",name="test"} 0"#,
+            r#"workqueue_adds_total{controller="test",name="test"} 5"#,
+            r#"workqueue_retries_total{controller="test",name="test"} 1"#,
+            r#"workqueue_work_duration_seconds_count{controller="test",name="test"} 4"#,
+            r#"workqueue_queue_duration_seconds_count{controller="test",name="test"} 5"#,
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_error_backoff_retries_a_failing_object_after_5_10_20_ms_and_starts_over_after_a_success()
+     {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        // Fails four times, succeeds (asking to come back in a minute), then
+        // fails twice more.
+        let decide = |n: usize| match n {
+            4 => Ok(Action::requeue(Duration::from_secs(60))),
+            0..=6 => Err(Failed),
+            _ => Ok(Action::await_change()),
+        };
+        let counts = Arc::new(Mutex::new(Vec::new()));
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, decide),
+            {
+                let counts = counts.clone();
+                move |_: Arc<ConfigMap>, _: &Failed, _: Arc<()>| {
+                    counts
+                        .lock()
+                        .expect("lock")
+                        .push(crate::controller::consecutive_failures());
+                    // As soon as the backoff allows.
+                    Action::requeue(Duration::ZERO)
+                }
+            },
+            Arc::new(()),
+            store,
+            rx,
+            Config::default().error_backoff(crate::controller::ErrorBackoff::default()),
+        ));
+        trigger(&tx, "a");
+        for _ in 0..8 {
+            applier.next().await.expect("an outcome").ok();
+        }
+        let starts = log.start_millis();
+        // 0, +5, +10, +20, +40 (success, back in 60 s), then +5, +10 again.
+        assert_eq!(starts, [0, 5, 15, 35, 75, 60_075, 60_080, 60_090]);
+        assert_eq!(
+            *counts.lock().expect("lock"),
+            [Some(1), Some(2), Some(3), Some(4), Some(1), Some(2)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_error_policy_sets_a_floor_under_the_backoff_and_may_stop_retries() {
+        let (store, _writer) = listed(&[cm("a", "1")]);
+        let log = Arc::new(Log::default());
+        let (tx, rx) = queue();
+        let mut applier = pin!(applier(
+            reconciler(log.clone(), 0, |_| Err(Failed)),
+            |_: Arc<ConfigMap>, _: &Failed, _: Arc<()>| {
+                match crate::controller::consecutive_failures() {
+                    // Three failures in a row: wait for a change.
+                    Some(3) => Action::await_change(),
+                    _ => Action::requeue(Duration::from_secs(1)),
+                }
+            },
+            Arc::new(()),
+            store,
+            rx,
+            Config::default().error_backoff(crate::controller::ErrorBackoff::per_object(
+                Duration::from_millis(700),
+                Duration::from_secs(60),
+            )),
+        ));
+        trigger(&tx, "a");
+        for _ in 0..3 {
+            applier.next().await.expect("an outcome").ok();
+        }
+        assert!(
+            tokio::time::timeout(Duration::from_secs(3600), applier.next())
+                .await
+                .is_err(),
+            "retried after the policy said to wait for a change"
+        );
+        // The policy's second wins over 700 ms, then 1.4 s wins over it.
+        let starts = log.start_millis();
+        assert_eq!(starts, [0, 1000, 2400]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_paces_reconciles_across_objects() {
+        let (store, _writer, rx) = all_triggered(5);
+        let log = Arc::new(Log::default());
+        let limit = crate::controller::RateLimit::new(2.0, 2).expect("valid");
+        let outcomes: Vec<_> = applier(
+            reconciler(log.clone(), 0, await_change),
             never_requeue,
             Arc::new(()),
             store,
             rx,
-            Config::default(),
-            future::pending(),
-            Instruments {
-                metrics: Some(metrics),
-            },
+            Config::default().rate_limit(limit),
         )
         .collect()
         .await;
-        assert_eq!(outcomes.len(), 3);
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &registry).expect("encodable");
-        for expected in [
-            "reconciles_total{result=\"success\"} 1",
-            "reconciles_total{result=\"error\"} 1",
-            "reconciles_total{result=\"missing\"} 1",
-            "reconcile_errors_total 1",
-            "reconcile_duration_seconds_count 2",
-            "active_workers 0",
-            "queue_depth 0",
-        ] {
-            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-        }
+        assert_eq!(outcomes.len(), 5);
+        let starts = log.start_millis();
+        assert_eq!(starts, [0, 0, 500, 1000, 1500]);
     }
 
     /// The longest requeue, as documented on `Action::requeue`.

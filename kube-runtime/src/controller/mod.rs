@@ -33,6 +33,16 @@
 //! not reconciled again until its reconcile returns, and a graceful shutdown
 //! waits for it; wrap those waits in `tokio::time::timeout`.
 //!
+//! ## Backoff, rate limits, metrics and readiness
+//!
+//! All off until asked for: [`Config::error_backoff`] retries each failing
+//! object after growing delays (client-go's default controller rate limiter,
+//! see [`ErrorBackoff`]; an error policy reads the count with
+//! [`consecutive_failures`]); [`Config::rate_limit`] paces reconciles across
+//! all objects; `Controller::with_metrics` (feature `metrics`) records
+//! controller-runtime's metrics; [`Controller::synced`] tells a readiness
+//! probe when the controller has listed what it watches.
+//!
 //! To run one active replica among several, drive the controller inside
 //! [`LeaderElector::run`](crate::leader_election::LeaderElector::run): it runs
 //! only while its replica holds the Lease, and is dropped in time when the
@@ -71,18 +81,24 @@
 //! ```
 
 mod applier;
+mod backoff;
+mod instruments;
+mod pace;
 mod request;
 mod runner;
 #[cfg(feature = "unstable-runtime-subscribe")]
 mod shared;
 mod shutdown;
+mod synced;
 mod trigger;
 
-use std::{fmt::Debug, future::Future, hash::Hash, sync::Arc, time::Duration};
+use std::{
+    fmt::Debug, future::Future, hash::Hash, panic::AssertUnwindSafe, sync::Arc, time::Duration,
+};
 
 use futures::{
     FutureExt, Stream, StreamExt, TryFuture, TryFutureExt,
-    future::BoxFuture,
+    future::{self, BoxFuture},
     stream::{self, BoxStream, SelectAll},
 };
 use kube_client::{
@@ -96,8 +112,12 @@ use tracing::Instrument;
 
 pub use applier::applier;
 use applier::{Instruments, applier_with};
+pub use backoff::{ErrorBackoff, consecutive_failures};
+pub use kube_client::client::rate_limit::RateLimit;
 pub use request::{ReconcileReason, ReconcileRequest};
 pub use runner::Error as RunnerErrorKind;
+use synced::Sources;
+pub use synced::Synced;
 use trigger::{ReflectAndTrigger, related_by};
 pub use trigger::{trigger_owners, trigger_self, trigger_with};
 
@@ -178,6 +198,8 @@ impl Action {
 pub struct Config {
     debounce: Duration,
     concurrency: u16,
+    error_backoff: Option<ErrorBackoff>,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Config {
@@ -198,6 +220,32 @@ impl Config {
     #[must_use]
     pub fn concurrency(mut self, concurrency: u16) -> Self {
         self.concurrency = concurrency;
+        self
+    }
+
+    /// Backs off each failing object on its own: after its n-th failure in a
+    /// row, it is retried no sooner than `backoff` says (5 ms doubling to
+    /// 1000 s for [`ErrorBackoff::default`], client-go's default), and the
+    /// count starts over after a success. Off by default: the error policy's
+    /// [`Action`] alone decides. See [`ErrorBackoff`] for how the two
+    /// combine.
+    #[must_use]
+    pub fn error_backoff(mut self, backoff: ErrorBackoff) -> Self {
+        self.error_backoff = Some(backoff);
+        self
+    }
+
+    /// Starts reconciles no faster than `limit`: after a burst of
+    /// `limit.burst()`, `limit.qps()` a second, across all objects (a token
+    /// bucket, like controller-runtime's 10 a second with bursts of 100). Off
+    /// by default.
+    ///
+    /// Objects wait their turn in the queue, where triggers for them keep
+    /// merging; each reconcile still reads its object as it is when it
+    /// starts.
+    #[must_use]
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 }
@@ -223,7 +271,13 @@ where
     dyntype: K::DynamicType,
     reader: Store<K>,
     config: Config,
-    instruments: Instruments,
+    /// The `controller` label of its metrics; the lowercased kind if unset.
+    name: Option<String>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
+    /// Its sources of objects, each marked once listed.
+    sources: Arc<Sources>,
+    synced: Synced,
 }
 
 impl<K> Controller<K>
@@ -281,6 +335,9 @@ where
     }
 
     fn with_trigger(main: TriggerStream<K>, reader: Store<K>, dyntype: K::DynamicType) -> Self {
+        let sources = Arc::new(Sources::default());
+        let synced = Synced::new();
+        synced.follow(&sources);
         let mut controller = Self {
             triggers: SelectAll::new(),
             trigger_backoff: None,
@@ -289,10 +346,40 @@ where
             dyntype,
             reader,
             config: Config::default(),
-            instruments: Instruments::default(),
+            name: None,
+            #[cfg(feature = "metrics")]
+            metrics: None,
+            sources,
+            synced,
         };
         controller.push_trigger(main);
+        // The main source has listed once its store is ready; this trigger
+        // says so, then ends without requesting anything.
+        let listed = controller.sources.add();
+        let store = controller.reader.clone();
+        controller.push_trigger(
+            stream::once(async move {
+                if store.wait_until_ready().await.is_ok() {
+                    listed.set();
+                }
+            })
+            .filter_map(|()| future::ready(None)),
+        );
         controller
+    }
+
+    /// `watch`, marking a new source of this controller as listed once the
+    /// watch has listed.
+    fn tracked<T>(
+        &self,
+        watch: impl Stream<Item = watcher::Result<watcher::Event<T>>> + Send + 'static,
+    ) -> impl Stream<Item = watcher::Result<watcher::Event<T>>> + Send + 'static {
+        let listed = self.sources.add();
+        watch.inspect(move |event| {
+            if let Ok(watcher::Event::InitDone) = event {
+                listed.set();
+            }
+        })
     }
 
     /// Adds a source of reconcile requests, paced by a [`DefaultBackoff`] of
@@ -308,16 +395,43 @@ where
             .push(StreamBackoff::new(trigger, DefaultBackoff::default()).boxed());
     }
 
-    /// Records reconciles, durations, errors, queue depth, active workers and
-    /// watcher failures in `metrics`.
+    /// Records this controller's reconciles and queue in `metrics`, under
+    /// controller-runtime's and client-go's names (see
+    /// [`metrics`](crate::metrics)), labelled with its [name](Self::named).
     #[cfg(feature = "metrics")]
     #[must_use]
     pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
-        self.instruments.metrics = Some(metrics);
+        self.metrics = Some(metrics);
         self
     }
 
-    /// Sets debounce and concurrency.
+    /// Names the controller: the `controller` label of its metrics. Without
+    /// a name, it is the kind it manages, lowercased (e.g. `deployment`), as
+    /// controller-runtime names its controllers.
+    #[must_use]
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Whether this controller has listed everything it watches: see
+    /// [`Synced`]. For readiness probes.
+    pub fn synced(&self) -> Synced {
+        self.synced.clone()
+    }
+
+    /// Reports to `synced` from now on, instead of the handle
+    /// [`synced`](Self::synced) returned so far: for a handle made once and
+    /// followed across controllers built again and again (e.g. once per term
+    /// of leadership).
+    #[must_use]
+    pub fn with_synced(mut self, synced: Synced) -> Self {
+        synced.follow(&self.sources);
+        self.synced = synced;
+        self
+    }
+
+    /// Sets debounce, concurrency, error backoff and rate limit.
     #[must_use]
     pub fn with_config(mut self, config: Config) -> Self {
         self.config = config;
@@ -369,7 +483,7 @@ where
         Child: Clone + Resource + DeserializeOwned + Debug + Send + 'static,
         Child::DynamicType: Debug + Eq + Hash + Clone,
     {
-        let children = metadata_watcher(api, wc).touched_objects();
+        let children = self.tracked(metadata_watcher(api, wc)).touched_objects();
         let triggers = trigger_owners(children, self.dyntype.clone(), dyntype);
         self.push_trigger(triggers);
         self
@@ -437,7 +551,7 @@ where
         I: 'static + IntoIterator<Item = ObjectRef<K>>,
         I::IntoIter: Send,
     {
-        let others = watcher(api, wc).touched_objects();
+        let others = self.tracked(watcher(api, wc)).touched_objects();
         self.push_trigger(related_by(others, mapper, dyntype));
         self
     }
@@ -567,10 +681,36 @@ where
             Some(backoff) => StreamBackoff::new(self.triggers, backoff).left_stream(),
             None => self.triggers.right_stream(),
         };
+        #[cfg(feature = "metrics")]
+        let instruments = match &self.metrics {
+            Some(metrics) => {
+                let name = self
+                    .name
+                    .unwrap_or_else(|| K::kind(&self.dyntype).to_lowercase());
+                Instruments::with_metrics(metrics, &name, self.config.concurrency)
+            }
+            None => Instruments::default(),
+        };
+        #[cfg(not(feature = "metrics"))]
+        let instruments = Instruments::default();
+        let panics = instruments.clone();
+        // The stream keeps the sources alive: `Synced` handles see the
+        // controller for as long as it runs.
+        let sources = self.sources;
         applier_with(
             move |obj, ctx| {
                 let reconcile = TryFutureExt::into_future(reconciler(obj, ctx)).in_current_span();
-                CancelableJoinHandle::spawn(reconcile, &Handle::current())
+                let panics = panics.clone();
+                let counted = async move {
+                    match AssertUnwindSafe(reconcile).catch_unwind().await {
+                        Ok(result) => result,
+                        Err(panic) => {
+                            panics.reconcile_panicked();
+                            std::panic::resume_unwind(panic)
+                        }
+                    }
+                };
+                CancelableJoinHandle::spawn(counted, &Handle::current())
             },
             error_policy,
             context,
@@ -578,11 +718,15 @@ where
             queue,
             self.config,
             graceful,
-            self.instruments,
+            instruments,
         )
         .take_until(forceful)
+        .inspect(move |_| keep_alive(&sources))
     }
 }
+
+/// Holds on to what a closure must keep alive for as long as it lives.
+fn keep_alive<T>(_: &T) {}
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,9 @@ use futures::{
 use pin_project::pin_project;
 use thiserror::Error;
 
+use tokio::time::Instant;
+
+use super::pace::Pace;
 use crate::scheduler::{ScheduleRequest, Scheduler};
 
 /// Why a runner stopped early.
@@ -81,6 +84,8 @@ pub(crate) struct Runner<
     in_flight: HashSet<u64>,
     fingerprints: RandomState,
     max_concurrent_executions: u16,
+    /// Paces the starts, when a rate limit is set.
+    pace: Pace,
     /// Work starts only once this completes (e.g. the store is filled).
     #[pin]
     ready: Fuse<Ready>,
@@ -97,11 +102,12 @@ impl<T, R, F, MkF> Runner<T, R, F, MkF>
 where
     T: Eq + Hash + Clone,
     R: Stream<Item = ScheduleRequest<T>>,
-    MkF: FnMut(&T) -> F,
+    MkF: FnMut(&T, Instant) -> F,
     F: Future,
 {
-    /// A runner over `scheduler`, starting `run_msg(&message)` for each due
-    /// message; `0` means no concurrency limit.
+    /// A runner over `scheduler`, starting `run_msg(&message, due_since)` for
+    /// each due message (`due_since`: when it became due); `0` means no
+    /// concurrency limit.
     pub(crate) fn new(
         scheduler: Scheduler<T, R>,
         max_concurrent_executions: u16,
@@ -114,6 +120,7 @@ where
             in_flight: HashSet::new(),
             fingerprints: RandomState::new(),
             max_concurrent_executions,
+            pace: Pace::default(),
             ready: future::ready(Ok(())).fuse(),
             is_ready: false,
             stop: future::pending().fuse(),
@@ -124,6 +131,12 @@ where
 }
 
 impl<T, R, F, MkF, Ready, Stop> Runner<T, R, F, MkF, Ready, Stop> {
+    /// Starts executions only as `pace` allows.
+    pub(crate) fn paced_by(mut self, pace: Pace) -> Self {
+        self.pace = pace;
+        self
+    }
+
     /// Starts nothing until `ready` completes; requests are absorbed (and merged)
     /// meanwhile. If it fails, the runner yields the error and ends.
     pub(crate) fn delay_tasks_until<NewReady, ReadyErr>(
@@ -140,6 +153,7 @@ impl<T, R, F, MkF, Ready, Stop> Runner<T, R, F, MkF, Ready, Stop> {
             in_flight: self.in_flight,
             fingerprints: self.fingerprints,
             max_concurrent_executions: self.max_concurrent_executions,
+            pace: self.pace,
             ready: ready.fuse(),
             is_ready: false,
             stop: self.stop,
@@ -161,6 +175,7 @@ impl<T, R, F, MkF, Ready, Stop> Runner<T, R, F, MkF, Ready, Stop> {
             in_flight: self.in_flight,
             fingerprints: self.fingerprints,
             max_concurrent_executions: self.max_concurrent_executions,
+            pace: self.pace,
             ready: self.ready,
             is_ready: self.is_ready,
             stop: stop.fuse(),
@@ -170,12 +185,23 @@ impl<T, R, F, MkF, Ready, Stop> Runner<T, R, F, MkF, Ready, Stop> {
     }
 
     /// How many messages are scheduled or due, not yet running.
+    #[cfg(test)]
     pub(crate) fn queue_len(&self) -> usize
     where
         T: Eq + Hash + Clone,
         R: Stream<Item = ScheduleRequest<T>>,
     {
         self.scheduler.len()
+    }
+
+    /// How many messages are due and not yet running, and how many have
+    /// become due in all.
+    pub(crate) fn due(&self) -> (usize, u64)
+    where
+        T: Eq + Hash + Clone,
+        R: Stream<Item = ScheduleRequest<T>>,
+    {
+        (self.scheduler.due_len(), self.scheduler.became_due())
     }
 
     /// How many executions are running.
@@ -189,7 +215,7 @@ impl<T, R, F, MkF, Ready, ReadyErr, Stop> Stream for Runner<T, R, F, MkF, Ready,
 where
     T: Eq + Hash + Clone,
     R: Stream<Item = ScheduleRequest<T>>,
-    MkF: FnMut(&T) -> F,
+    MkF: FnMut(&T, Instant) -> F,
     F: Future,
     Ready: Future<Output = Result<(), ReadyErr>>,
     Stop: Future<Output = ()>,
@@ -211,7 +237,7 @@ where
                 Poll::Pending => {
                     // Keep absorbing requests meanwhile, so none is lost and
                     // duplicates merge.
-                    let _ = this.scheduler.as_mut().hold().poll_next_unpin(cx);
+                    let _ = this.scheduler.as_mut().poll_next_due(cx, |_| false);
                     return Poll::Pending;
                 }
             }
@@ -233,21 +259,25 @@ where
             }
             let has_slot = *this.max_concurrent_executions == 0
                 || this.in_flight.len() < usize::from(*this.max_concurrent_executions);
-            let next = if has_slot {
+            // A token is looked for only with a slot free, so that it is not
+            // earned and then left waiting; its timer wakes this task.
+            let may_start = has_slot && this.pace.poll_token(cx).is_ready();
+            let next = if may_start {
                 let (in_flight, fingerprints) = (&*this.in_flight, &*this.fingerprints);
-                this.scheduler
-                    .as_mut()
-                    .hold_unless(|message| !in_flight.contains(&fingerprints.hash_one(message)))
-                    .poll_next_unpin(cx)
+                this.scheduler.as_mut().poll_next_due(cx, |message| {
+                    !in_flight.contains(&fingerprints.hash_one(message))
+                })
             } else {
                 // Keep absorbing requests, emitting nothing until a slot frees
-                // (the running executions wake this task when they finish).
-                this.scheduler.as_mut().hold().poll_next_unpin(cx)
+                // (the running executions wake this task when they finish)
+                // and a token is earned.
+                this.scheduler.as_mut().poll_next_due(cx, |_| false)
             };
             match next {
-                Poll::Ready(Some(message)) => {
+                Poll::Ready(Some((message, due_since))) => {
+                    this.pace.take_token();
                     let fingerprint = this.fingerprints.hash_one(&message);
-                    let future = (this.run_msg)(&message);
+                    let future = (this.run_msg)(&message, due_since);
                     this.in_flight.insert(fingerprint);
                     this.running.push(Execution {
                         fingerprint,
@@ -323,7 +353,7 @@ mod tests {
         let gauge = Gauge::default();
         let mut runner = Box::pin(Runner::new(scheduler(rx), 10, {
             let gauge = gauge.clone();
-            move |_: &&str| gauge.execution(1)
+            move |_: &&str, _| gauge.execution(1)
         }));
         tx.send(now("obj")).await.expect("open");
         assert!(
@@ -347,7 +377,7 @@ mod tests {
         let origin = Instant::now();
         let mut runner = Box::pin(Runner::new(scheduler(rx), 0, {
             let starts = starts.clone();
-            move |_: &&str| {
+            move |_: &&str, _| {
                 starts
                     .lock()
                     .expect("lock")
@@ -379,7 +409,7 @@ mod tests {
             .collect();
         let runner = Runner::new(scheduler(futures::stream::iter(messages)), 2, {
             let gauge = gauge.clone();
-            move |_: &&str| gauge.execution(1)
+            move |_: &&str, _| gauge.execution(1)
         });
         assert_eq!(runner.count().await, 6);
         assert_eq!(gauge.peak(), 2);
@@ -394,7 +424,7 @@ mod tests {
             .collect();
         let runner = Runner::new(scheduler(futures::stream::iter(messages)), 0, {
             let gauge = gauge.clone();
-            move |_: &&str| gauge.execution(1)
+            move |_: &&str, _| gauge.execution(1)
         });
         assert_eq!(runner.count().await, 6);
         assert_eq!(gauge.peak(), 6);
@@ -406,7 +436,7 @@ mod tests {
         let started = Arc::new(Mutex::new(Vec::new()));
         let mut runner = Box::pin(Runner::new(scheduler(rx), 1, {
             let started = started.clone();
-            move |m: &&str| {
+            move |m: &&str, _| {
                 started.lock().expect("lock").push(*m);
                 sleep(Duration::from_secs(1))
             }
@@ -432,7 +462,7 @@ mod tests {
             0,
             {
                 let started = started.clone();
-                move |m: &&str| {
+                move |m: &&str, _| {
                     started.lock().expect("lock").push(*m);
                     future::ready(())
                 }
@@ -460,7 +490,7 @@ mod tests {
         let runner = Runner::new(
             scheduler(futures::stream::iter([now("a")])),
             0,
-            |_: &&str| future::ready(()),
+            |_: &&str, _| future::ready(()),
         )
         .delay_tasks_until(future::ready(Err::<(), _>("store writer dropped")));
         let outcomes: Vec<_> = runner.collect().await;
@@ -480,7 +510,7 @@ mod tests {
         let gauge = Gauge::default();
         let runner = Runner::new(scheduler(rx), 0, {
             let gauge = gauge.clone();
-            move |_: &&str| gauge.execution(5)
+            move |_: &&str, _| gauge.execution(5)
         })
         .stop_on(async move {
             let _ = stop_rx.await;
@@ -508,8 +538,59 @@ mod tests {
                 Duration::from_secs(1),
             ),
             0,
-            |_: &&str| future::ready(()),
+            |_: &&str, _| future::ready(()),
         );
         assert_eq!(runner.count().await, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_spaces_the_starts() {
+        use kube_client::client::rate_limit::RateLimit;
+
+        let origin = Instant::now();
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let messages: Vec<_> = ["a", "b", "c", "d"].into_iter().map(now).collect();
+        let runner = Runner::new(scheduler(futures::stream::iter(messages)), 0, {
+            let starts = starts.clone();
+            move |_: &&str, _| {
+                starts
+                    .lock()
+                    .expect("lock")
+                    .push(origin.elapsed().as_millis());
+                future::ready(())
+            }
+        })
+        .paced_by(Pace::limited(RateLimit::new(2.0, 1).expect("valid")));
+        assert_eq!(runner.count().await, 4);
+        assert_eq!(*starts.lock().expect("lock"), [0, 500, 1000, 1500]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn executions_are_told_when_their_message_became_due() {
+        let origin = Instant::now();
+        let waited = Arc::new(Mutex::new(Vec::new()));
+        let messages = vec![
+            now("one"),
+            now("other"),
+            ScheduleRequest {
+                message: "later",
+                run_at: origin + Duration::from_secs(1),
+            },
+        ];
+        // One at a time, each taking 2 s: the second waits 2 s, "later" 3 s.
+        let runner = Runner::new(scheduler(futures::stream::iter(messages)), 1, {
+            let waited = waited.clone();
+            move |_: &&str, due_since: Instant| {
+                waited.lock().expect("lock").push((
+                    due_since.duration_since(origin).as_secs(),
+                    due_since.elapsed().as_secs(),
+                ));
+                sleep(Duration::from_secs(2))
+            }
+        });
+        assert_eq!(runner.count().await, 3);
+        // (due at, waited): which of the two due at once goes first is the
+        // timer's choice.
+        assert_eq!(*waited.lock().expect("lock"), [(0, 0), (0, 2), (1, 3)]);
     }
 }

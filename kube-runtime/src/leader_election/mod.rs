@@ -116,6 +116,8 @@ pub struct LeaderElector {
     api: Api<Lease>,
     settings: Settings,
     leading: Arc<AtomicBool>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for LeaderElector {
@@ -147,7 +149,19 @@ impl LeaderElector {
                 retry_period: Duration::from_secs(2),
             },
             leading: Arc::default(),
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
+    }
+
+    /// Reports leadership in `metrics` as client-go does:
+    /// `leader_election_master_status{name="<lease>"}` is 1 while this
+    /// replica leads, 0 while it stands by.
+    #[cfg(feature = "metrics")]
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// How long others wait, after last seeing the Lease change, before taking it.
@@ -194,20 +208,36 @@ impl LeaderElector {
             api: self.api.clone(),
             name: self.settings.lease_name.clone(),
         };
-        let leading = LeadingFlag(&self.leading);
+        let leading = LeadingFlag {
+            flag: &self.leading,
+            #[cfg(feature = "metrics")]
+            gauge: self
+                .metrics
+                .as_ref()
+                .map(|metrics| metrics.leader(&self.settings.lease_name)),
+        };
         Elector::new(&lease, &self.settings)
             .run(work, |now_leading| leading.set(now_leading))
             .await
     }
 }
 
-/// What [`LeaderElector::is_leader`] reads; cleared when the election is
-/// dropped midway, so a cancelled replica never claims to lead.
-struct LeadingFlag<'a>(&'a AtomicBool);
+/// What [`LeaderElector::is_leader`] (and the leadership gauge) reads;
+/// cleared when the election is dropped midway, so a cancelled replica never
+/// claims to lead.
+struct LeadingFlag<'a> {
+    flag: &'a AtomicBool,
+    #[cfg(feature = "metrics")]
+    gauge: Option<prometheus_client::metrics::gauge::Gauge>,
+}
 
 impl LeadingFlag<'_> {
     fn set(&self, leading: bool) {
-        self.0.store(leading, Ordering::SeqCst);
+        self.flag.store(leading, Ordering::SeqCst);
+        #[cfg(feature = "metrics")]
+        if let Some(gauge) = &self.gauge {
+            gauge.set(i64::from(leading));
+        }
     }
 }
 

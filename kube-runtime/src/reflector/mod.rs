@@ -4,6 +4,10 @@
 //! [`Writer`], and passes the events on unchanged. Readers of the [`Store`] see
 //! the collection as of the latest event, without making any request.
 //!
+//! A store can also keep named indexes, to find objects by a key without
+//! scanning it (say, every Deployment mounting a ConfigMap): see
+//! [`Writer::with_index`] and [`Store::by_index`].
+//!
 //! ```no_run
 //! use futures::StreamExt;
 //! use k8s_openapi::api::core::v1::ConfigMap;
@@ -23,6 +27,7 @@
 
 #[cfg(feature = "unstable-runtime-subscribe")]
 mod dispatch;
+mod index;
 pub mod object_ref;
 pub mod store;
 

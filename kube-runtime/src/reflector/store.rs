@@ -1,21 +1,112 @@
 //! The [`Store`]: an in-memory copy of a collection, kept current by a
 //! [`Writer`].
+//!
+//! A store can carry named indexes ([`Writer::with_index`]): each maps an
+//! object to the keys it can be found under, and [`Store::by_index`] returns
+//! the objects under one key without scanning the store. The writer updates
+//! the indexes in the same step as the objects, so a reader never sees an
+//! object and its index entries disagree. A store without indexes pays
+//! nothing for them: no allocation and no extra lock per event.
+//!
+//! ```
+//! use k8s_openapi::api::core::v1::Pod;
+//! use kube_runtime::reflector::store::Writer;
+//!
+//! // Pods by the node they run on.
+//! let writer = Writer::<Pod>::default()
+//!     .with_index("node", |pod: &Pod| pod.spec.as_ref()?.node_name.clone());
+//! let store = writer.as_reader();
+//! // ...feed `writer` with a reflector, then:
+//! let on_node = store.by_index("node", "node-1")?;
+//! # assert!(on_node.is_empty());
+//! # Ok::<(), kube_runtime::reflector::store::UnknownIndex>(())
+//! ```
 
 use std::{
     collections::HashMap,
     fmt,
     hash::Hash,
-    sync::{Arc, PoisonError, RwLock},
+    sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard},
 };
 
 use kube_client::core::{Resource, Selector, SelectorExt};
 use thiserror::Error;
 use tokio::sync::watch;
 
-use super::object_ref::{Lookup, ObjectRef};
+pub use super::index::UnknownIndex;
+use super::{
+    index::{Index, Indexer, Indexes, KeyChange, key_changes},
+    object_ref::{Lookup, ObjectRef},
+};
 use crate::watcher;
 
-type Cache<K> = Arc<RwLock<HashMap<ObjectRef<K>, Arc<K>>>>;
+type Cache<K> = Arc<RwLock<Content<K>>>;
+
+/// One copy of a store's content: the objects, and every index of them. The
+/// live copy sits behind the store's lock; a relist fills another one aside.
+struct Content<K: Lookup>
+where
+    K::DynamicType: Eq + Hash,
+{
+    objects: HashMap<ObjectRef<K>, Arc<K>>,
+    indexes: Indexes<K>,
+}
+
+impl<K: Lookup> Default for Content<K>
+where
+    K::DynamicType: Eq + Hash,
+{
+    fn default() -> Self {
+        Self {
+            objects: HashMap::new(),
+            indexes: Indexes::default(),
+        }
+    }
+}
+
+impl<K: Lookup> Content<K>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    /// Empty, with room for `capacity` objects, and empty indexes.
+    fn with_capacity(capacity: usize, indexers: &[Indexer<K>]) -> Self {
+        Self {
+            objects: HashMap::with_capacity(capacity),
+            indexes: Indexes::empty(indexers),
+        }
+    }
+
+    /// Stores `obj` under `key`; `changes` says how its index keys move.
+    fn insert(&mut self, key: ObjectRef<K>, obj: Arc<K>, changes: Vec<KeyChange>) {
+        self.indexes.update(&key, Some(&obj), changes);
+        self.objects.insert(key, obj);
+    }
+
+    /// Removes the object under `key`; `changes` drops its index keys.
+    fn remove(&mut self, key: &ObjectRef<K>, changes: Vec<KeyChange>) {
+        self.indexes.update(key, None, changes);
+        self.objects.remove(key);
+    }
+
+    /// How the index keys of the object under `key` change when it becomes
+    /// `new` (or is deleted, for `None`). Nothing to work out without indexers.
+    fn key_changes(
+        &self,
+        indexers: &[Indexer<K>],
+        key: &ObjectRef<K>,
+        new: Option<&K>,
+    ) -> Vec<KeyChange> {
+        if indexers.is_empty() {
+            return Vec::new();
+        }
+        key_changes(indexers, self.objects.get(key).map(|obj| &**obj), new)
+    }
+
+    /// The index `indexer` makes of these objects.
+    fn index_with(&self, indexer: &Indexer<K>) -> Index<K> {
+        Index::build(indexer, self.objects.iter())
+    }
+}
 
 /// Applies watcher events to a [`Store`]; there is one writer per store.
 ///
@@ -25,8 +116,11 @@ where
     K::DynamicType: Eq + Hash + Clone,
 {
     store: Cache<K>,
-    /// The objects of a relist in progress; swapped in whole at `InitDone`.
-    buffer: HashMap<ObjectRef<K>, Arc<K>>,
+    /// The objects (and indexes) of a relist in progress; swapped in whole at
+    /// `InitDone`. Holds one index per indexer at all times.
+    buffer: Content<K>,
+    /// The store's index functions; empty for a store without indexes.
+    indexers: Vec<Indexer<K>>,
     dyntype: K::DynamicType,
     ready: watch::Sender<bool>,
     /// Announces stored objects to subscribers, for shared writers.
@@ -43,7 +137,8 @@ where
         let (ready, _) = watch::channel(false);
         Self {
             store: Arc::default(),
-            buffer: HashMap::new(),
+            buffer: Content::default(),
+            indexers: Vec::new(),
             dyntype,
             ready,
             #[cfg(feature = "unstable-runtime-subscribe")]
@@ -81,6 +176,65 @@ where
                 dispatcher.announce(key).await;
             }
         }
+    }
+
+    /// Adds (or replaces) the index `name`: `keys` names the keys each object
+    /// is found under, e.g. the ConfigMaps a Deployment mounts, and
+    /// [`Store::by_index`] finds the objects under one key.
+    ///
+    /// `keys` may return any number of keys, in any order (an `Option` for at
+    /// most one); repeats count once. It must depend on the object alone:
+    /// the writer calls it again on the stored copy to remove an object's
+    /// entries when the object changes or goes away.
+    ///
+    /// Objects stored already are indexed at once; readers made before see
+    /// the new index too.
+    ///
+    /// ```
+    /// use k8s_openapi::api::apps::v1::Deployment;
+    /// use kube_runtime::reflector::store::Writer;
+    ///
+    /// /// The ConfigMaps a Deployment's pods mount, as `namespace/name`.
+    /// fn mounted_config_maps(deployment: &Deployment) -> Vec<String> {
+    ///     let namespace = deployment.metadata.namespace.as_deref().unwrap_or_default();
+    ///     let pod = deployment.spec.template.spec.as_ref();
+    ///     let volumes = pod.and_then(|pod| pod.volumes.as_ref());
+    ///     volumes
+    ///         .into_iter()
+    ///         .flatten()
+    ///         .filter_map(|volume| volume.config_map.as_ref())
+    ///         .map(|source| format!("{namespace}/{}", source.name))
+    ///         .collect()
+    /// }
+    ///
+    /// let writer = Writer::<Deployment>::default().with_index("configmap", mounted_config_maps);
+    /// let store = writer.as_reader();
+    /// assert!(store.by_index("configmap", "default/settings")?.is_empty());
+    /// # Ok::<(), kube_runtime::reflector::store::UnknownIndex>(())
+    /// ```
+    #[must_use]
+    pub fn with_index<F, I>(mut self, name: &str, keys: F) -> Self
+    where
+        F: Fn(&K) -> I + Send + Sync + 'static,
+        I: IntoIterator<Item = String>,
+    {
+        let indexer = Indexer::new(name, keys);
+        let position = self
+            .indexers
+            .iter()
+            .position(|existing| existing.name() == name)
+            .unwrap_or(self.indexers.len());
+        // Worked out under the read lock, which holds back no reader; only
+        // putting the finished index in place takes the write lock.
+        let live = self.read().index_with(&indexer);
+        self.write().indexes.put(position, live);
+        let buffered = self.buffer.index_with(&indexer);
+        self.buffer.indexes.put(position, buffered);
+        match self.indexers.get_mut(position) {
+            Some(slot) => *slot = indexer,
+            None => self.indexers.push(indexer),
+        }
+        self
     }
 
     /// A reader of the store this writer fills.
@@ -133,7 +287,7 @@ where
             watcher::Event::Init => self.start_relist(),
             watcher::Event::InitApply(obj) => {
                 let key = self.key_of(obj);
-                self.buffer.insert(key, Arc::new(obj.clone()));
+                self.buffer_object(key, Arc::new(obj.clone()));
             }
             watcher::Event::InitDone => self.finish_relist(changed),
         }
@@ -157,7 +311,7 @@ where
             watcher::Event::Init => self.start_relist(),
             watcher::Event::InitApply(obj) => {
                 let key = self.key_of(&obj);
-                self.buffer.insert(key, Arc::new(obj));
+                self.buffer_object(key, Arc::new(obj));
             }
             watcher::Event::InitDone => self.finish_relist(changed),
         }
@@ -170,7 +324,8 @@ where
         mut changed: impl FnMut(&ObjectRef<K>),
     ) {
         changed(&key);
-        self.write().insert(key, obj);
+        let changes = self.live_key_changes(&key, Some(&obj));
+        self.write().insert(key, obj, changes);
     }
 
     /// Removes the object from what readers see and, during a relist, from
@@ -178,36 +333,56 @@ where
     /// ends, and the object must not come back when the copy is swapped in.
     fn remove_object(&mut self, obj: &K) {
         let key = self.key_of(obj);
-        self.buffer.remove(&key);
-        self.write().remove(&key);
+        let buffered = self.buffer.key_changes(&self.indexers, &key, None);
+        self.buffer.remove(&key, buffered);
+        let changes = self.live_key_changes(&key, None);
+        self.write().remove(&key, changes);
+    }
+
+    /// How the index keys of the stored object under `key` change when it
+    /// becomes `new`: worked out under the read lock, from the stored copy
+    /// (the writer is the only one changing the store, so it is still the
+    /// stored copy when the write lock is taken). No lock without indexes.
+    fn live_key_changes(&self, key: &ObjectRef<K>, new: Option<&K>) -> Vec<KeyChange> {
+        if self.indexers.is_empty() {
+            return Vec::new();
+        }
+        self.read().key_changes(&self.indexers, key, new)
+    }
+
+    fn buffer_object(&mut self, key: ObjectRef<K>, obj: Arc<K>) {
+        let changes = self.buffer.key_changes(&self.indexers, &key, Some(&obj));
+        self.buffer.insert(key, obj, changes);
     }
 
     /// Sized for the current content: a relist usually returns about as many
     /// objects, so the buffer does not rehash while it fills.
     fn start_relist(&mut self) {
-        self.buffer = HashMap::with_capacity(self.read_len());
+        let capacity = self.read().objects.len();
+        self.buffer = Content::with_capacity(capacity, &self.indexers);
     }
 
     fn finish_relist(&mut self, mut changed: impl FnMut(&ObjectRef<K>)) {
-        let fresh = std::mem::take(&mut self.buffer);
-        fresh.keys().for_each(&mut changed);
+        // The buffer left behind keeps one (empty) index per indexer, as it
+        // must always: `with_index` files a new index at its indexer's place.
+        let idle = Content::with_capacity(0, &self.indexers);
+        let fresh = std::mem::replace(&mut self.buffer, idle);
+        fresh.objects.keys().for_each(&mut changed);
         let stale = std::mem::replace(&mut *self.write(), fresh);
         // Free the old copy after releasing the lock.
         drop(stale);
         self.ready.send_replace(true);
     }
 
-    fn read_len(&self) -> usize {
-        self.store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+    fn read(&self) -> RwLockReadGuard<'_, Content<K>> {
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<ObjectRef<K>, Arc<K>>> {
-        // A panic while holding the lock cannot leave the map half-updated (every
-        // update is a single insert, remove or swap), so a poisoned lock is safe
-        // to keep using.
+    fn write(&self) -> RwLockWriteGuard<'_, Content<K>> {
+        // A poisoned lock is safe to keep using: the only code run under the
+        // write lock is map updates whose inputs were worked out before (the
+        // index functions run under the read lock), and those do not panic
+        // half-way.
         self.store.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -227,7 +402,8 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Writer")
-            .field("buffered", &self.buffer.len())
+            .field("buffered", &self.buffer.objects.len())
+            .field("indexes", &self.buffer.indexes)
             .field("ready", &*self.ready.borrow())
             .finish_non_exhaustive()
     }
@@ -264,8 +440,10 @@ where
     K::DynamicType: Eq + Hash,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let store = self.read();
         f.debug_struct("Store")
-            .field("len", &self.len())
+            .field("len", &store.objects.len())
+            .field("indexes", &store.indexes)
             .finish_non_exhaustive()
     }
 }
@@ -279,7 +457,7 @@ impl<K: 'static + Lookup> Store<K>
 where
     K::DynamicType: Eq + Hash,
 {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ObjectRef<K>, Arc<K>>> {
+    fn read(&self) -> RwLockReadGuard<'_, Content<K>> {
         self.store.read().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -305,18 +483,18 @@ where
         K::DynamicType: Clone,
     {
         let store = self.read();
-        store.get(key).cloned().or_else(|| {
+        store.objects.get(key).cloned().or_else(|| {
             key.namespace.as_ref()?;
             let mut cluster_key = key.clone();
             cluster_key.namespace = None;
-            store.get(&cluster_key).cloned()
+            store.objects.get(&cluster_key).cloned()
         })
     }
 
     /// A snapshot of every stored object.
     #[must_use]
     pub fn state(&self) -> Vec<Arc<K>> {
-        self.read().values().cloned().collect()
+        self.read().objects.values().cloned().collect()
     }
 
     /// Some object matching `predicate`, if any.
@@ -325,7 +503,11 @@ where
     where
         P: Fn(&K) -> bool,
     {
-        self.read().values().find(|obj| predicate(obj)).cloned()
+        self.read()
+            .objects
+            .values()
+            .find(|obj| predicate(obj))
+            .cloned()
     }
 
     /// Every object matching `predicate`.
@@ -335,6 +517,7 @@ where
         P: Fn(&K) -> bool,
     {
         self.read()
+            .objects
             .values()
             .filter(|obj| predicate(obj))
             .cloned()
@@ -352,16 +535,55 @@ where
         })
     }
 
+    /// Every object found under `key` in the index `index` (see
+    /// [`Writer::with_index`]), in no particular order; one hash lookup, no
+    /// scan of the store.
+    ///
+    /// Fails only when the store has no index of that name.
+    pub fn by_index(&self, index: &str, key: &str) -> Result<Vec<Arc<K>>, UnknownIndex> {
+        let store = self.read();
+        let index = store.indexes.named(index)?;
+        Ok(index
+            .objects_under(key)
+            .map(|(_, obj)| Arc::clone(obj))
+            .collect())
+    }
+
+    /// The references of the objects found under `key` in the index `index`.
+    ///
+    /// Fails only when the store has no index of that name.
+    pub fn index_keys(&self, index: &str, key: &str) -> Result<Vec<ObjectRef<K>>, UnknownIndex>
+    where
+        K::DynamicType: Clone,
+    {
+        let store = self.read();
+        Ok(store
+            .indexes
+            .named(index)?
+            .objects_under(key)
+            .map(|(at, _)| at.clone())
+            .collect())
+    }
+
+    /// Every key at least one object is found under in the index `index`, in
+    /// no particular order.
+    ///
+    /// Fails only when the store has no index of that name.
+    pub fn index_values(&self, index: &str) -> Result<Vec<String>, UnknownIndex> {
+        let store = self.read();
+        Ok(store.indexes.named(index)?.keys().cloned().collect())
+    }
+
     /// How many objects are stored.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.read().len()
+        self.read().objects.len()
     }
 
     /// Whether the store is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.read().is_empty()
+        self.read().objects.is_empty()
     }
 }
 
@@ -638,6 +860,239 @@ mod tests {
         assert!(Arc::ptr_eq(&first, &second));
         let found = store.find(|_| true).expect("stored");
         assert!(Arc::ptr_eq(&first, &found));
+    }
+
+    /// A writer whose store indexes ConfigMaps by their data values.
+    fn by_value() -> (Store<ConfigMap>, Writer<ConfigMap>) {
+        let writer = Writer::default().with_index("value", values);
+        (writer.as_reader(), writer)
+    }
+
+    fn values(cm: &ConfigMap) -> Vec<String> {
+        cm.data.iter().flatten().map(|(_, v)| v.clone()).collect()
+    }
+
+    /// The names found under `key` in the index `value`, sorted.
+    fn under(store: &Store<ConfigMap>, key: &str) -> Vec<String> {
+        let mut names: Vec<String> = store
+            .by_index("value", key)
+            .expect("the index exists")
+            .iter()
+            .filter_map(|cm| cm.metadata.name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn index_values(store: &Store<ConfigMap>) -> Vec<String> {
+        let mut values = store.index_values("value").expect("the index exists");
+        values.sort();
+        values
+    }
+
+    #[test]
+    fn a_delete_during_a_relist_leaves_no_index_entry_behind() {
+        let (store, mut writer) = by_value();
+        writer.apply_watcher_event(&Event::Apply(cm("a", "x")));
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitApply(cm("a", "x")));
+        writer.apply_watcher_event(&Event::InitApply(cm("b", "x")));
+        // A streaming list reports b's deletion before its end.
+        writer.apply_watcher_event(&Event::Delete(cm("b", "x")));
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(under(&store, "x"), ["a"]);
+        assert_eq!(index_values(&store), ["x"]);
+        assert!(store.get(&ObjectRef::new("b").within("ns")).is_none());
+    }
+
+    #[test]
+    fn indexes_follow_applies_and_deletes() {
+        let (store, mut writer) = by_value();
+        writer.apply_watcher_event(&Event::Apply(cm("a", "x")));
+        writer.apply_watcher_event(&Event::Apply(cm("b", "x")));
+        writer.apply_watcher_event_owned(Event::Apply(cm("c", "y")));
+        assert_eq!(under(&store, "x"), ["a", "b"]);
+        assert_eq!(under(&store, "y"), ["c"]);
+
+        // A changed object moves to its new key and leaves the old one.
+        writer.apply_watcher_event(&Event::Apply(cm("b", "y")));
+        assert_eq!(under(&store, "x"), ["a"]);
+        assert_eq!(under(&store, "y"), ["b", "c"]);
+
+        // A deleted object leaves the index, even when the delete event
+        // carries another state than the stored one.
+        writer.apply_watcher_event(&Event::Delete(cm("a", "stale")));
+        assert!(under(&store, "x").is_empty());
+        assert_eq!(index_values(&store), ["y"], "emptied keys are dropped");
+        writer.apply_watcher_event_owned(Event::Delete(cm("c", "y")));
+        assert_eq!(under(&store, "y"), ["b"]);
+
+        let refs = store.index_keys("value", "y").expect("the index exists");
+        assert_eq!(refs, [ObjectRef::new("b").within("ns")]);
+    }
+
+    #[test]
+    fn an_object_that_keeps_its_keys_is_found_in_its_latest_version() {
+        let (store, mut writer) = by_value();
+        let labelled = |version: &str| {
+            let mut obj = cm("a", "x");
+            obj.metadata.labels = Some([("version".to_string(), version.to_string())].into());
+            obj
+        };
+        let version_under = |store: &Store<ConfigMap>| {
+            let found = store.by_index("value", "x").expect("the index exists");
+            let labels = found[0].metadata.labels.clone().unwrap_or_default();
+            labels.get("version").cloned()
+        };
+        writer.apply_watcher_event(&Event::Apply(labelled("1")));
+        writer.apply_watcher_event_owned(Event::Apply(labelled("2")));
+        assert_eq!(version_under(&store).as_deref(), Some("2"));
+        let stored = store
+            .get(&ObjectRef::new("a").within("ns"))
+            .expect("stored");
+        let indexed = &store.by_index("value", "x").expect("the index exists")[0];
+        assert!(
+            Arc::ptr_eq(&stored, indexed),
+            "the index shares the stored object"
+        );
+
+        for event in [
+            Event::Init,
+            Event::InitApply(labelled("3")),
+            Event::InitApply(labelled("4")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(version_under(&store).as_deref(), Some("4"));
+    }
+
+    #[test]
+    fn an_object_can_have_several_keys_or_none() {
+        let (store, mut writer) = by_value();
+        let mut two = cm("two", "x");
+        two.data = Some(
+            [("k1", "x"), ("k2", "y"), ("k3", "x")]
+                .map(|(k, v)| (k.into(), v.into()))
+                .into(),
+        );
+        let mut none = cm("none", "x");
+        none.data = None;
+        writer.apply_watcher_event(&Event::Apply(two));
+        writer.apply_watcher_event(&Event::Apply(none));
+        assert_eq!(
+            under(&store, "x"),
+            ["two"],
+            "listed once for a repeated key"
+        );
+        assert_eq!(under(&store, "y"), ["two"]);
+        assert_eq!(index_values(&store), ["x", "y"]);
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn a_relist_swaps_objects_and_indexes_together_at_init_done() {
+        let (store, mut writer) = by_value();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("kept", "old")),
+            Event::InitApply(cm("deleted", "old")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(under(&store, "old"), ["deleted", "kept"]);
+
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitApply(cm("kept", "new")));
+        writer.apply_watcher_event_owned(Event::InitApply(cm("created", "new")));
+        // The relist in progress is invisible in the index too...
+        assert_eq!(under(&store, "old"), ["deleted", "kept"]);
+        assert!(under(&store, "new").is_empty());
+        // ...until it lands whole: what was deleted meanwhile is gone from it.
+        writer.apply_watcher_event(&Event::InitDone);
+        assert!(under(&store, "old").is_empty());
+        assert_eq!(under(&store, "new"), ["created", "kept"]);
+        assert_eq!(index_values(&store), ["new"]);
+    }
+
+    #[test]
+    fn a_relisted_object_listed_twice_keeps_only_its_last_keys() {
+        let (store, mut writer) = by_value();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "first")),
+            Event::InitApply(cm("a", "second")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(index_values(&store), ["second"]);
+    }
+
+    #[test]
+    fn an_index_added_later_covers_what_is_stored_and_what_is_being_relisted() {
+        let (store, mut writer) = store::<ConfigMap>();
+        writer.apply_watcher_event(&Event::Apply(cm("stored", "x")));
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event(&Event::InitApply(cm("relisted", "x")));
+        assert!(store.by_index("value", "x").is_err());
+
+        let mut writer = writer.with_index("value", values);
+        assert_eq!(
+            under(&store, "x"),
+            ["stored"],
+            "a reader made before sees it"
+        );
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(under(&store, "x"), ["relisted"]);
+    }
+
+    #[test]
+    fn indexes_added_between_relists_survive_the_next_one() {
+        let (store, writer) = by_value();
+        let mut writer = writer.with_index("name", |cm: &ConfigMap| cm.metadata.name.clone());
+        for event in [Event::Init, Event::InitApply(cm("a", "x")), Event::InitDone] {
+            writer.apply_watcher_event(&event);
+        }
+        let mut writer = writer.with_index("third", |_: &ConfigMap| Some("all".to_string()));
+        // Even a relist whose Init went missing keeps every index in its place.
+        writer.apply_watcher_event(&Event::InitApply(cm("b", "y")));
+        writer.apply_watcher_event(&Event::InitDone);
+        assert_eq!(under(&store, "y"), ["b"]);
+        assert_eq!(store.by_index("name", "b").expect("indexed").len(), 1);
+        assert_eq!(store.by_index("third", "all").expect("indexed").len(), 1);
+    }
+
+    #[test]
+    fn an_index_of_the_same_name_replaces_the_old_one() {
+        let (store, writer) = by_value();
+        let mut writer = writer.with_index("value", |cm: &ConfigMap| cm.metadata.name.clone());
+        writer.apply_watcher_event(&Event::Apply(cm("a", "x")));
+        assert_eq!(under(&store, "a"), ["a"]);
+        assert!(under(&store, "x").is_empty());
+    }
+
+    #[test]
+    fn several_indexes_are_kept_side_by_side() {
+        let (store, writer) = by_value();
+        let mut writer = writer.with_index("name", |cm: &ConfigMap| cm.metadata.name.clone());
+        writer.apply_watcher_event(&Event::Apply(cm("a", "x")));
+        writer.apply_watcher_event(&Event::Apply(cm("a", "y")));
+        assert_eq!(under(&store, "y"), ["a"]);
+        assert_eq!(store.by_index("name", "a").expect("indexed").len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_index_is_an_error_naming_it() {
+        let (store, _writer) = by_value();
+        let error = store.by_index("nope", "x").expect_err("no such index");
+        assert_eq!(error, UnknownIndex("nope".into()));
+        assert!(error.to_string().contains("\"nope\""), "{error}");
+        assert!(store.index_values("nope").is_err());
+        assert!(store.index_keys("nope", "x").is_err());
+        let (plain, _writer) = super::store::<ConfigMap>();
+        assert!(plain.by_index("value", "x").is_err());
     }
 
     #[test]

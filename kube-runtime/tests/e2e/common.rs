@@ -122,6 +122,14 @@ impl Background {
     }
 }
 
+impl Background {
+    /// Aborts the task and waits until it is gone, with all it held.
+    pub async fn stop(mut self) {
+        self.0.abort();
+        let _ = within("the task to stop", &mut self.0).await;
+    }
+}
+
 impl Drop for Background {
     fn drop(&mut self) {
         self.0.abort();

@@ -3,8 +3,10 @@
 //!
 //! Every test needs the control plane: when it cannot start, the tests fail.
 
+mod backoff;
 mod bookmarks;
 mod common;
+mod conditions;
 mod controller;
 mod convergence;
 mod events;
@@ -13,8 +15,12 @@ mod leader_election;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod owned_children;
+#[cfg(feature = "probes")]
+mod probes;
 mod reflector;
 #[cfg(feature = "unstable-runtime-subscribe")]
 mod shared_reflector;
 mod wait;
 mod watcher;
+#[cfg(feature = "webhook")]
+mod webhook;

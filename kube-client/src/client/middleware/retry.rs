@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use http::{Request, Response};
 use tower::{Layer, Service, ServiceExt};
 
-use super::{BodyUse, CredentialsRefreshed};
+use super::{AttemptDuties, BodyUse, CredentialsRefreshed};
 use crate::{
     client::{
         Body,
@@ -81,8 +81,16 @@ where
             let (parts, body) = request.into_parts();
             let body = match body.into_bytes() {
                 Ok(bytes) => bytes,
-                // A streamed request body cannot be sent twice.
-                Err(body) => return inner.oneshot(Request::from_parts(parts, body)).await,
+                // A streamed request body cannot be sent twice: one attempt.
+                Err(body) => {
+                    let (method, uri) = (parts.method.clone(), parts.uri.clone());
+                    let extensions = parts.extensions.clone();
+                    let started = tokio::time::Instant::now();
+                    let answer = inner.oneshot(Request::from_parts(parts, body)).await;
+                    let status = answer.as_ref().ok().map(Response::status);
+                    AttemptDuties::of(&extensions).after(&method, &uri, status, started.elapsed());
+                    return answer;
+                }
             };
             let path = parts.uri.path().to_string();
             let whole = parts.extensions.get::<BodyUse>() == Some(&BodyUse::Whole);
@@ -93,7 +101,7 @@ where
                 refreshed: AtomicBool::new(false),
             };
             let method = attempt.request.parts.method.clone();
-            retry::run(&limits, &method, &path, |_| attempt.run()).await
+            retry::run(&limits, &method, &path, |number| attempt.run(number)).await
         })
     }
 }
@@ -131,8 +139,16 @@ impl<S> Attempt<S>
 where
     S: Service<Request<Body>, Response = Response<Body>, Error = BoxError> + Clone,
 {
-    async fn run(&self) -> Outcome<Answer> {
-        let response = match self.inner.clone().oneshot(self.request.request()).await {
+    /// Makes attempt `number` (from 1).
+    async fn run(&self, number: u32) -> Outcome<Answer> {
+        let parts = &self.request.parts;
+        let duties = AttemptDuties::of(&parts.extensions);
+        duties.before(number).await;
+        let started = tokio::time::Instant::now();
+        let sent = self.inner.clone().oneshot(self.request.request()).await;
+        let status = sent.as_ref().ok().map(Response::status);
+        duties.after(&parts.method, &parts.uri, status, started.elapsed());
+        let response = match sent {
             Ok(response) => response,
             Err(error) => return failed(error),
         };
