@@ -15,9 +15,10 @@
 //! 3. When the server ends the watch, it watches again from that version. When the
 //!    version is too old (`410 Gone`) — or newer than the apiserver has seen, after
 //!    a failover to one that lags behind — it lists again from scratch with a
-//!    consistent read, starting over with [`Event::Init`]: consumers such as the [`reflector`](mod@crate::reflector)
-//!    replace their whole state at the next [`Event::InitDone`], so nothing missed
-//!    during the gap survives as a ghost.
+//!    consistent read, starting over with [`Event::Init`]: consumers such as the
+//!    [`reflector`](mod@crate::reflector) drop, at the next [`Event::InitDone`],
+//!    whatever that list did not hold, so nothing missed during the gap survives
+//!    as a ghost.
 //!
 //! A watch the server closes within a second of opening it, without a single
 //! event, is not a watch that ran its course (that takes its `timeoutSeconds`)
