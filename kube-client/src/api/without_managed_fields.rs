@@ -4,14 +4,14 @@
 
 use std::fmt::Debug;
 
-use futures::{Stream, TryStreamExt};
+use futures::Stream;
 use serde::de::DeserializeOwned;
 
 use super::Api;
 use crate::{
     Result,
     api::{ListParams, ObjectList, PartialObjectMeta, WatchEvent, WatchParams},
-    client::managed_fields::WithoutManagedFields,
+    client::managed_fields::{decode_event, decode_list},
 };
 
 impl<K> Api<K>
@@ -26,8 +26,8 @@ where
     /// less to fill than one that removes it after decoding. Everything else,
     /// errors included, is as `list` gives it.
     pub async fn list_without_managed_fields(&self, lp: &ListParams) -> Result<ObjectList<K>> {
-        let list = self.client().request(self.list_request(lp)?).await;
-        list.map(unwrap_list)
+        let body = self.client().request_bytes(self.list_request(lp)?).await?;
+        decode_list(&body)
     }
 
     /// [`list_metadata`](Self::list_metadata), with every object's
@@ -37,8 +37,8 @@ where
         &self,
         lp: &ListParams,
     ) -> Result<ObjectList<PartialObjectMeta<K>>> {
-        let list = self.client().request(self.list_metadata_request(lp)?).await;
-        list.map(unwrap_list)
+        let request = self.list_metadata_request(lp)?;
+        decode_list(&self.client().request_bytes(request).await?)
     }
 
     /// [`watch`](Self::watch), with the `metadata.managedFields` of every
@@ -50,11 +50,9 @@ where
         version: &str,
     ) -> Result<impl Stream<Item = Result<WatchEvent<K>>> + Send + Unpin + use<K>> {
         let request = self.watch_request(wp, version)?;
-        let events = self
-            .client()
-            .request_events::<WithoutManagedFields<K>>(request)
-            .await?;
-        Ok(events.map_ok(unwrap_event))
+        self.client()
+            .request_events_with(request, decode_event::<K>)
+            .await
     }
 
     /// [`watch_metadata`](Self::watch_metadata), with the
@@ -67,30 +65,8 @@ where
     ) -> Result<impl Stream<Item = Result<WatchEvent<PartialObjectMeta<K>>>> + Send + Unpin + use<K>>
     {
         let request = self.watch_metadata_request(wp, version)?;
-        let events = self
-            .client()
-            .request_events::<WithoutManagedFields<PartialObjectMeta<K>>>(request)
-            .await?;
-        Ok(events.map_ok(unwrap_event))
-    }
-}
-
-/// The list of the decoded objects themselves (the wrapper has the same
-/// layout, so the items stay where they are).
-fn unwrap_list<K>(list: ObjectList<WithoutManagedFields<K>>) -> ObjectList<K> {
-    ObjectList {
-        types: list.types,
-        metadata: list.metadata,
-        items: list.items.into_iter().map(|object| object.0).collect(),
-    }
-}
-
-fn unwrap_event<K>(event: WatchEvent<WithoutManagedFields<K>>) -> WatchEvent<K> {
-    match event {
-        WatchEvent::Added(object) => WatchEvent::Added(object.0),
-        WatchEvent::Modified(object) => WatchEvent::Modified(object.0),
-        WatchEvent::Deleted(object) => WatchEvent::Deleted(object.0),
-        WatchEvent::Bookmark(bookmark) => WatchEvent::Bookmark(bookmark),
-        WatchEvent::Error(status) => WatchEvent::Error(status),
+        self.client()
+            .request_events_with(request, decode_event::<PartialObjectMeta<K>>)
+            .await
     }
 }

@@ -13,16 +13,60 @@
 //! `managedFields`. Every other value is handed to the decoder untouched, so
 //! nested maps that happen to hold a `managedFields` key (a field of a custom
 //! resource, say) are kept.
+//!
+//! Where the skipping decode fails, the plain one runs on the same input, so
+//! that a failure is reported exactly as the plain read reports it (serde_json
+//! places some errors one column apart when it skips a value rather than
+//! decoding it). Failures end a watch, so they are rare enough to pay twice.
 
 use std::fmt;
 
+use crate::Result;
+use kube_core::{ObjectList, WatchEvent};
 use serde::{
     Deserialize, Deserializer,
     de::{
-        DeserializeSeed, EnumAccess, IgnoredAny, MapAccess, SeqAccess, Visitor,
+        DeserializeOwned, DeserializeSeed, EnumAccess, IgnoredAny, MapAccess, SeqAccess, Visitor,
         value::{BorrowedStrDeserializer, StringDeserializer},
     },
 };
+
+/// Decodes a LIST answer without the `managedFields` of its items.
+pub(crate) fn decode_list<K: DeserializeOwned>(body: &[u8]) -> Result<ObjectList<K>> {
+    match super::json::from_bytes(body) {
+        Ok(list) => Ok(unwrap_list(list)),
+        Err(_) => super::requests::decode(body),
+    }
+}
+
+/// Decodes a watch event line without the `managedFields` of its object.
+pub(crate) fn decode_event<K: DeserializeOwned>(line: &[u8]) -> Result<WatchEvent<K>> {
+    match super::json::from_bytes(line) {
+        Ok(event) => Ok(unwrap_event(event)),
+        Err(_) => super::watch::decode_event(line),
+    }
+}
+
+/// The list of the decoded objects themselves (the wrapper has the same
+/// layout, so the items stay where they are).
+fn unwrap_list<K>(list: ObjectList<WithoutManagedFields<K>>) -> ObjectList<K> {
+    ObjectList {
+        types: list.types,
+        metadata: list.metadata,
+        items: list.items.into_iter().map(|object| object.0).collect(),
+    }
+}
+
+/// The event with the decoded object itself.
+fn unwrap_event<K>(event: WatchEvent<WithoutManagedFields<K>>) -> WatchEvent<K> {
+    match event {
+        WatchEvent::Added(object) => WatchEvent::Added(object.0),
+        WatchEvent::Modified(object) => WatchEvent::Modified(object.0),
+        WatchEvent::Deleted(object) => WatchEvent::Deleted(object.0),
+        WatchEvent::Bookmark(bookmark) => WatchEvent::Bookmark(bookmark),
+        WatchEvent::Error(status) => WatchEvent::Error(status),
+    }
+}
 
 /// An object `K` decoded without its `metadata.managedFields` (left `None`).
 ///
@@ -491,6 +535,27 @@ mod tests {
         let plain = serde_json::from_str::<ConfigMap>(text).expect_err("malformed");
         let ours =
             serde_json::from_str::<WithoutManagedFields<ConfigMap>>(text).expect_err("malformed");
+        assert_eq!(ours.to_string(), plain.to_string());
+    }
+
+    #[test]
+    fn a_failure_is_reported_as_the_plain_read_reports_it() {
+        // serde_json places this error (a control character in a string) one
+        // column further when it skips the string than when it decodes it.
+        let object = format!(
+            r#"{{"metadata":{{"managedFields":[{{"manager":"a{}b"}}]}}}}"#,
+            '\u{1}'
+        );
+        let line = format!(r#"{{"type":"ADDED","object":{object}}}"#);
+        let plain = crate::client::watch::decode_event::<ConfigMap>(line.as_bytes())
+            .expect_err("a control character");
+        let ours = decode_event::<ConfigMap>(line.as_bytes()).expect_err("a control character");
+        assert_eq!(ours.to_string(), plain.to_string());
+
+        let list = format!(r#"{{"metadata":{{}},"items":[{object}]}}"#);
+        let plain = crate::client::requests::decode::<ObjectList<ConfigMap>>(list.as_bytes())
+            .expect_err("a control character");
+        let ours = decode_list::<ConfigMap>(list.as_bytes()).expect_err("a control character");
         assert_eq!(ours.to_string(), plain.to_string());
     }
 
