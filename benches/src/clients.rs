@@ -4,7 +4,7 @@
 //! kube 5 from crates.io, so both clients run exactly the same program: the
 //! public API is the same name for name.
 
-use crate::cpu::Timing;
+use crate::{cpu::Timing, heap};
 
 /// What an initial sync measured.
 pub struct Synced {
@@ -16,6 +16,53 @@ pub struct Synced {
     pub held_heap: isize,
     /// Objects in the store.
     pub objects: usize,
+}
+
+/// What one phase of a memory scenario measured.
+pub struct PhaseMemory {
+    /// The highest heap use above the scenario's starting point during the
+    /// phase (bytes).
+    pub peak_heap: isize,
+    /// The heap held above the starting point at the end of the phase (bytes).
+    pub held_heap: isize,
+    /// Bytes allocated during the phase, freed since or not.
+    pub allocated: u64,
+    /// Allocations made during the phase.
+    pub allocations: u64,
+    /// Objects in the store at the end of the phase.
+    pub objects: usize,
+}
+
+/// Cuts a run into phases and measures each.
+pub struct PhaseMeter {
+    base: isize,
+    totals: (u64, u64),
+}
+
+impl PhaseMeter {
+    /// Starts the first phase: heap readings are relative to now.
+    pub fn start() -> Self {
+        heap::reset_peak();
+        Self {
+            base: heap::live(),
+            totals: heap::allocated_so_far(),
+        }
+    }
+
+    /// Ends a phase with `objects` stored, and starts the next.
+    pub fn phase(&mut self, objects: usize) -> PhaseMemory {
+        let totals = heap::allocated_so_far();
+        let phase = PhaseMemory {
+            peak_heap: heap::peak() - self.base,
+            held_heap: heap::live() - self.base,
+            allocated: totals.0 - self.totals.0,
+            allocations: totals.1 - self.totals.1,
+            objects,
+        };
+        self.totals = totals;
+        heap::reset_peak();
+        phase
+    }
 }
 
 /// A reconcile error neither client ever returns; both want a
@@ -53,11 +100,11 @@ macro_rules! client_scenarios {
         };
 
         use crate::{
-            clients::{Never, Synced},
+            clients::{Never, PhaseMemory, PhaseMeter, Synced},
             cpu::{Stopwatch, Timing},
             fixtures::{BENCH_SELECTOR, NAMESPACE},
             heap,
-            scenarios::Progress,
+            scenarios::{MEMORY_DELETES, MEMORY_UPDATES, Progress},
         };
 
         /// A client of the plain-HTTP server at `url`, without credentials.
@@ -152,6 +199,58 @@ macro_rules! client_scenarios {
             .await
         }
 
+        /// A reflector over the local server's config maps through the
+        /// memory scenario: its initial list, the updates and deletions that
+        /// follow, and the relist after `410 Gone`. With `strip`, without
+        /// managedFields, as well as each client can.
+        pub async fn reflector_memory(client: Client, strip: bool) -> Result<Vec<PhaseMemory>> {
+            let api: Api<ConfigMap> = Api::namespaced(client, NAMESPACE);
+            let (store, writer) = reflector::store::<ConfigMap>();
+            let meter = PhaseMeter::start();
+            let config = watcher::Config::default();
+            if strip {
+                let events = stripped_watcher(api, config).reflect(writer);
+                memory_phases(events, &store, meter).await
+            } else {
+                memory_phases(watcher(api, config).reflect(writer), &store, meter).await
+            }
+        }
+
+        async fn memory_phases<S>(
+            events: S,
+            store: &reflector::Store<ConfigMap>,
+            mut meter: PhaseMeter,
+        ) -> Result<Vec<PhaseMemory>>
+        where
+            S: futures::Stream<Item = Result<watcher::Event<ConfigMap>, watcher::Error>>,
+        {
+            let mut events = pin!(events);
+            let mut phases = Vec::with_capacity(3);
+            let mut changes = 0;
+            while let Some(event) = events.next().await {
+                let init_done = matches!(event, Ok(watcher::Event::InitDone));
+                let change = matches!(
+                    event,
+                    Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_))
+                );
+                drop(event);
+                let phase_done = match phases.len() {
+                    0 | 2 => init_done,
+                    _ => {
+                        changes += usize::from(change);
+                        change && changes == MEMORY_UPDATES + MEMORY_DELETES
+                    }
+                };
+                if phase_done {
+                    phases.push(meter.phase(store.len()));
+                    if phases.len() == 3 {
+                        return Ok(phases);
+                    }
+                }
+            }
+            anyhow::bail!("the watcher ended after {} phases", phases.len())
+        }
+
         async fn reconcile(
             object: Arc<ConfigMap>,
             progress: Arc<Progress>,
@@ -184,11 +283,28 @@ macro_rules! client_scenarios {
 /// Our client: the `kube` facade of this repository.
 pub mod ours {
     client_scenarios!(kube);
+
+    /// A watcher that drops managedFields while decoding.
+    fn stripped_watcher(
+        api: Api<ConfigMap>,
+        config: watcher::Config,
+    ) -> impl futures::Stream<Item = watcher::Result<watcher::Event<ConfigMap>>> {
+        watcher(api, config.strip_managed_fields())
+    }
 }
 
 /// The peer: kube 5.0.0 from crates.io.
 pub mod peer {
     client_scenarios!(kube_peer);
+
+    /// A watcher whose objects lose their managedFields once decoded: the way
+    /// kube 5 offers (and controller-runtime's TransformStripManagedFields).
+    fn stripped_watcher(
+        api: Api<ConfigMap>,
+        config: watcher::Config,
+    ) -> impl futures::Stream<Item = watcher::Result<watcher::Event<ConfigMap>>> {
+        watcher(api, config).modify(|cm| cm.metadata.managed_fields = None)
+    }
 }
 
 /// Scenarios of what only this toolkit has: store indexes.

@@ -237,6 +237,9 @@ fn report(plan: &Plan, samples: &BTreeMap<&'static str, Samples>) -> (String, se
             }
         }
     }
+    for line in memory_ratios(samples) {
+        let _ = writeln!(table, "{line}");
+    }
     own_report(plan, samples, &mut table, &mut entries);
     let _ = writeln!(
         table,
@@ -254,6 +257,41 @@ fn report(plan: &Plan, samples: &BTreeMap<&'static str, Samples>) -> (String, se
         }
     }
     (table, json!({ "scenarios": entries }))
+}
+
+/// The memory scenarios' targets as ratios of medians: the peak of a relist
+/// over the store it refreshes, and a store without managedFields over kube
+/// 5's store of the same objects with them.
+fn memory_ratios(samples: &BTreeMap<&'static str, Samples>) -> Vec<String> {
+    let median = |metric: &str, who: Who| {
+        let found = samples.get(metric)?.by_who.get(who.name())?;
+        summarize(found).map(|s| s.median)
+    };
+    let mut lines = Vec::new();
+    for prefix in ["memory", "stripped"] {
+        for who in [Who::Ours, Who::Peer] {
+            let peak = median(&format!("{prefix}_relist_peak_heap"), who);
+            let store = median(&format!("{prefix}_steady_store_heap"), who);
+            if let (Some(peak), Some(store)) = (peak, store) {
+                lines.push(format!(
+                    "relist peak heap / steady store heap ({prefix}, {}): {:.2}x",
+                    who.name(),
+                    peak / store
+                ));
+            }
+        }
+    }
+    let peer_kept = median("memory_list_store_heap", Who::Peer);
+    for who in [Who::Ours, Who::Peer] {
+        if let (Some(stripped), Some(kept)) = (median("stripped_list_store_heap", who), peer_kept) {
+            lines.push(format!(
+                "store without managedFields ({}) / kube 5's store with them: {:.2}x",
+                who.name(),
+                stripped / kept
+            ));
+        }
+    }
+    lines
 }
 
 /// The scenarios of what only this toolkit has (store indexes): no kube 5

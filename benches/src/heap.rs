@@ -1,19 +1,29 @@
-//! A global allocator that can count live heap bytes and their peak.
+//! A global allocator that can count live heap bytes and their peak, and
+//! every allocation with its size.
 //!
 //! Counting is off unless [`start_counting`] was called, so the timing
 //! scenarios pay one relaxed load per allocation and nothing more.
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},
-    sync::atomic::{AtomicBool, AtomicIsize, Ordering::Relaxed},
+    sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, Ordering::Relaxed},
 };
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicIsize = AtomicIsize::new(0);
+static ALLOCATED: AtomicU64 = AtomicU64::new(0);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 /// The system allocator, with optional counting.
 pub struct CountingAlloc;
+
+/// A new block of `size` bytes (a `realloc` counts as one, of its new size, as
+/// heap profilers such as dhat count it: the bytes may all have been copied).
+fn allocated(size: usize) {
+    ALLOCATED.fetch_add(size as u64, Relaxed);
+    ALLOCATIONS.fetch_add(1, Relaxed);
+}
 
 fn grew(by: usize) {
     let live = LIVE.fetch_add(by as isize, Relaxed) + by as isize;
@@ -32,6 +42,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
         let ptr = unsafe { System.alloc(layout) };
         if COUNTING.load(Relaxed) && !ptr.is_null() {
             grew(layout.size());
+            allocated(layout.size());
         }
         ptr
     }
@@ -41,6 +52,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if COUNTING.load(Relaxed) && !ptr.is_null() {
             grew(layout.size());
+            allocated(layout.size());
         }
         ptr
     }
@@ -57,6 +69,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
         // SAFETY: same contract as the caller's.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if COUNTING.load(Relaxed) && !new.is_null() {
+            allocated(new_size);
             if new_size >= layout.size() {
                 grew(new_size - layout.size());
             } else {
@@ -73,6 +86,8 @@ unsafe impl GlobalAlloc for CountingAlloc {
 pub fn start_counting() {
     LIVE.store(0, Relaxed);
     PEAK.store(0, Relaxed);
+    ALLOCATED.store(0, Relaxed);
+    ALLOCATIONS.store(0, Relaxed);
     COUNTING.store(true, Relaxed);
 }
 
@@ -84,6 +99,12 @@ pub fn live() -> isize {
 /// The highest [`live`] value since counting started or since [`reset_peak`].
 pub fn peak() -> isize {
     PEAK.load(Relaxed)
+}
+
+/// Bytes allocated, and allocations made, since counting started (freed or
+/// not).
+pub fn allocated_so_far() -> (u64, u64) {
+    (ALLOCATED.load(Relaxed), ALLOCATIONS.load(Relaxed))
 }
 
 /// Restarts the peak from the current live count.

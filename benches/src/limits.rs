@@ -49,6 +49,10 @@ pub struct Decoded {
     /// collection at its exact size, while decoding leaves the spare capacity
     /// of grown vectors, so this is the least any store of `K` can hold.
     pub compact_heap: isize,
+    /// Bytes allocated by decoding.
+    pub allocated: u64,
+    /// Allocations made by decoding.
+    pub allocations: u64,
 }
 
 /// Decodes `pages` and keeps their objects in one `Vec`, as a store must keep
@@ -57,15 +61,29 @@ pub fn decode_pages<K: DeserializeOwned + Clone>(
     pages: &[Vec<u8>],
     expected: usize,
 ) -> Result<Decoded> {
+    decode_pages_with(pages, expected, |_: &mut K| {})
+}
+
+/// [`decode_pages`], with `change` applied to each object before it is kept.
+pub fn decode_pages_with<K: DeserializeOwned + Clone>(
+    pages: &[Vec<u8>],
+    expected: usize,
+    mut change: impl FnMut(&mut K),
+) -> Result<Decoded> {
     let base = heap::live();
+    let totals = heap::allocated_so_far();
     let started = Stopwatch::start();
     let mut objects = Vec::with_capacity(expected);
     for page in pages {
         let text = std::str::from_utf8(page).context("a page is not UTF-8")?;
         let list: ObjectList<K> = serde_json::from_str(text).context("decoding a page")?;
-        objects.extend(list.items);
+        objects.extend(list.items.into_iter().map(|mut object| {
+            change(&mut object);
+            object
+        }));
     }
     let elapsed = started.stop();
+    let after = heap::allocated_so_far();
     let held_heap = heap::live() - base;
     ensure!(
         objects.len() == expected,
@@ -81,6 +99,8 @@ pub fn decode_pages<K: DeserializeOwned + Clone>(
         elapsed,
         held_heap,
         compact_heap,
+        allocated: after.0 - totals.0,
+        allocations: after.1 - totals.1,
     })
 }
 

@@ -33,6 +33,7 @@ const USAGE: &str = "usage:
                             until stdin closes, to profile a client against it)
   kube-benches --client ours|peer|limit --scenario SCENARIO [--kubeconfig PATH] [--repeat N]
 scenarios: watch_decode, initial_sync, controller_once, controller_updates, real_apiserver,
+           reflector_memory, reflector_memory_stripped,
            index_lookup, indexed_sync (these two: ours only, no kube 5 comparison)";
 
 fn main() -> Result<()> {

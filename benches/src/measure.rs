@@ -17,8 +17,8 @@ use crate::{
     cpu::Timing,
     heap, limits,
     scenarios::{
-        self, APISERVER_OBJECTS, CONTROLLER_OBJECTS, DEADLINE, INDEX_LOOKUPS, Progress, SYNC_PODS,
-        Scenario, WATCH_EVENTS,
+        self, APISERVER_OBJECTS, CONTROLLER_OBJECTS, DEADLINE, INDEX_LOOKUPS, MEMORY_DELETES,
+        MEMORY_OBJECTS, MEMORY_PHASES, Progress, SYNC_PODS, Scenario, WATCH_EVENTS,
     },
     server,
 };
@@ -138,6 +138,17 @@ impl Input {
                     Input::PagesAndLines(pages, lines)
                 }
             }
+            Scenario::ReflectorMemory | Scenario::ReflectorMemoryStripped => {
+                let input = scenarios::memory_input();
+                heap::start_counting();
+                if local {
+                    let routes =
+                        scenarios::ListWatchRelist::new(&input.first, &input.lines, &input.relist);
+                    Input::Url(local_server(routes)?)
+                } else {
+                    Input::Pages(input.first)
+                }
+            }
             Scenario::IndexLookup => Input::Pods(scenarios::indexed_pods()?),
             Scenario::RealApiserver => match kubeconfig {
                 Some(path) => Input::Kubeconfig(path.to_path_buf()),
@@ -220,6 +231,59 @@ async fn measure(who: Who, scenario: Scenario, input: &Input) -> Result<Values> 
                 }
             };
             put_timing(&mut put, name, timing);
+        }
+        (Scenario::ReflectorMemory | Scenario::ReflectorMemoryStripped, Input::Pages(pages), _) => {
+            let strip = scenario == Scenario::ReflectorMemoryStripped;
+            let decoded =
+                limits::decode_pages_with(pages, MEMORY_OBJECTS, |cm: &mut ConfigMap| {
+                    if strip {
+                        cm.metadata.managed_fields = None;
+                    }
+                })?;
+            let prefix = scenario.memory_prefix().unwrap_or(name);
+            let store = decoded.compact_heap as f64 / MIB;
+            put(&format!("{prefix}_list_peak_heap"), store);
+            put(&format!("{prefix}_list_store_heap"), store);
+            put(
+                &format!("{prefix}_list_allocated"),
+                decoded.allocated as f64 / MIB,
+            );
+            put(
+                &format!("{prefix}_list_allocations"),
+                decoded.allocations as f64 / 1000.0,
+            );
+        }
+        (Scenario::ReflectorMemory | Scenario::ReflectorMemoryStripped, Input::Url(url), _) => {
+            let strip = scenario == Scenario::ReflectorMemoryStripped;
+            let phases = match who {
+                Who::Ours => ours::reflector_memory(ours::local_client(url)?, strip).await?,
+                _ => peer::reflector_memory(peer::local_client(url)?, strip).await?,
+            };
+            let left = MEMORY_OBJECTS - MEMORY_DELETES;
+            let stored: Vec<usize> = phases.iter().map(|p| p.objects).collect();
+            ensure!(
+                stored == [MEMORY_OBJECTS, left, left],
+                "the store held {stored:?} objects after the phases"
+            );
+            let prefix = scenario.memory_prefix().unwrap_or(name);
+            for (phase, memory) in MEMORY_PHASES.iter().zip(&phases) {
+                put(
+                    &format!("{prefix}_{phase}_peak_heap"),
+                    memory.peak_heap as f64 / MIB,
+                );
+                put(
+                    &format!("{prefix}_{phase}_store_heap"),
+                    memory.held_heap as f64 / MIB,
+                );
+                put(
+                    &format!("{prefix}_{phase}_allocated"),
+                    memory.allocated as f64 / MIB,
+                );
+                put(
+                    &format!("{prefix}_{phase}_allocations"),
+                    memory.allocations as f64 / 1000.0,
+                );
+            }
         }
         (Scenario::IndexLookup, Input::Pods(pods), Who::Ours) => {
             let found = own::lookups(pods.clone(), INDEX_LOOKUPS)?;

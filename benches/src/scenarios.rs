@@ -30,6 +30,12 @@ pub const UPDATES_PER_OBJECT: usize = 10;
 pub const APISERVER_OBJECTS: usize = 5_000;
 /// The page size of every list (the watchers' default).
 pub const PAGE_SIZE: usize = 500;
+/// Config maps in the reflector memory scenarios.
+pub const MEMORY_OBJECTS: usize = 10_000;
+/// Updates streamed after their initial list.
+pub const MEMORY_UPDATES: usize = 5_000;
+/// Deletions streamed after the updates.
+pub const MEMORY_DELETES: usize = 1_000;
 /// Pods in the store of the index lookup scenario.
 pub const INDEXED_PODS: usize = 10_000;
 /// Lookups in the index lookup scenario, of each kind and each way: enough
@@ -49,6 +55,12 @@ pub enum Scenario {
     ControllerUpdates,
     /// A reflector's initial sync against the real kube-apiserver.
     RealApiserver,
+    /// A reflector's heap through an initial list, a steady stream of updates
+    /// and deletions, and a full relist.
+    ReflectorMemory,
+    /// The same with `managedFields` dropped: while decoding (ours) or by
+    /// `WatchStreamExt::modify` after decoding (kube 5, which has no other way).
+    ReflectorMemoryStripped,
     /// Finding the pods of one node in a store of pods: by index, and by scan.
     IndexLookup,
     /// The initial sync scenario, with a store keeping an index of the pods by node.
@@ -57,12 +69,14 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in the order they run.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::WatchDecode,
         Scenario::InitialSync,
         Scenario::ControllerOnce,
         Scenario::ControllerUpdates,
         Scenario::RealApiserver,
+        Scenario::ReflectorMemory,
+        Scenario::ReflectorMemoryStripped,
         Scenario::IndexLookup,
         Scenario::IndexedSync,
     ];
@@ -75,6 +89,8 @@ impl Scenario {
             Scenario::ControllerOnce => "controller_once",
             Scenario::ControllerUpdates => "controller_updates",
             Scenario::RealApiserver => "real_apiserver",
+            Scenario::ReflectorMemory => "reflector_memory",
+            Scenario::ReflectorMemoryStripped => "reflector_memory_stripped",
             Scenario::IndexLookup => "index_lookup",
             Scenario::IndexedSync => "indexed_sync",
         }
@@ -216,6 +232,17 @@ impl Scenario {
                 ];
                 METRICS
             }
+            Scenario::ReflectorMemory => MEMORY_METRICS,
+            Scenario::ReflectorMemoryStripped => STRIPPED_MEMORY_METRICS,
+        }
+    }
+
+    /// The prefix of this memory scenario's metric names.
+    pub fn memory_prefix(self) -> Option<&'static str> {
+        match self {
+            Scenario::ReflectorMemory => Some("memory"),
+            Scenario::ReflectorMemoryStripped => Some("stripped"),
+            _ => None,
         }
     }
 
@@ -236,6 +263,81 @@ impl Scenario {
     }
 }
 
+/// The phases of the memory scenarios, in order.
+pub const MEMORY_PHASES: [&str; 3] = ["list", "steady", "relist"];
+
+/// What the limit of a memory metric is: only the initial list has one.
+const LIST_LIMIT: &str =
+    "decoding the list pages into a Vec, cloned to exact capacity (what any store must hold)";
+const STRIPPED_LIST_LIMIT: &str =
+    "decoding the list pages into a Vec, managedFields removed, cloned to exact capacity";
+
+/// Expands to the metrics of one memory scenario.
+macro_rules! memory_metrics {
+    ($prefix:literal, $objects:literal, $list_limit:expr) => {
+        &[
+            Metric::mib(
+                concat!($prefix, "_list_peak_heap"),
+                concat!(
+                    "reflector over 10k ConfigMaps (~1 KiB)",
+                    $objects,
+                    ": peak heap during the initial list"
+                ),
+                $list_limit,
+            ),
+            Metric::mib(
+                concat!($prefix, "_list_store_heap"),
+                "heap held once the store is ready",
+                $list_limit,
+            ),
+            Metric::mib(
+                concat!($prefix, "_list_allocated"),
+                "bytes allocated during the initial list",
+                "bytes allocated by that decoding",
+            ),
+            Metric::thousands(
+                concat!($prefix, "_list_allocations"),
+                "allocations during the initial list",
+                "allocations of that decoding",
+            ),
+            Metric::mib(
+                concat!($prefix, "_steady_store_heap"),
+                "heap held after 5k MODIFIED and 1k DELETED events",
+                "-",
+            ),
+            Metric::mib(
+                concat!($prefix, "_steady_allocated"),
+                "bytes allocated by those events",
+                "-",
+            ),
+            Metric::thousands(
+                concat!($prefix, "_steady_allocations"),
+                "allocations for those events",
+                "-",
+            ),
+            Metric::mib(
+                concat!($prefix, "_relist_peak_heap"),
+                "peak heap during a full relist (410 Gone) of the 9k left",
+                "-",
+            ),
+            Metric::mib(
+                concat!($prefix, "_relist_allocated"),
+                "bytes allocated by that relist",
+                "-",
+            ),
+            Metric::thousands(
+                concat!($prefix, "_relist_allocations"),
+                "allocations of that relist",
+                "-",
+            ),
+        ]
+    };
+}
+
+const MEMORY_METRICS: &[Metric] = memory_metrics!("memory", ", managedFields kept", LIST_LIMIT);
+const STRIPPED_MEMORY_METRICS: &[Metric] =
+    memory_metrics!("stripped", ", managedFields dropped", STRIPPED_LIST_LIMIT);
+
 /// One reported measurement.
 pub struct Metric {
     /// Its key in `results.json`.
@@ -254,6 +356,26 @@ impl Metric {
         Metric {
             name,
             unit: "s",
+            what,
+            limit,
+        }
+    }
+
+    /// Heap bytes, reported in MiB.
+    const fn mib(name: &'static str, what: &'static str, limit: &'static str) -> Metric {
+        Metric {
+            name,
+            unit: "MiB",
+            what,
+            limit,
+        }
+    }
+
+    /// A count, reported in thousands.
+    const fn thousands(name: &'static str, what: &'static str, limit: &'static str) -> Metric {
+        Metric {
+            name,
+            unit: "k",
             what,
             limit,
         }
@@ -344,6 +466,117 @@ impl Routes for ListThenWatch {
             Some(body) => Reply::Full(body.clone()),
             None => Reply::NotFound,
         }
+    }
+}
+
+/// A paginated list, a watch that streams prepared events and then ends with
+/// `410 Gone`, and for every later list (the relist) other pages, then quiet
+/// watches.
+pub struct ListWatchRelist {
+    first: Vec<Bytes>,
+    relist: Vec<Bytes>,
+    watch: Bytes,
+    lists: AtomicUsize,
+    watches: AtomicUsize,
+}
+
+impl ListWatchRelist {
+    /// A server for the `first` list's pages, the watch event `lines` that
+    /// follow it, and the pages of every `relist`.
+    pub fn new(first: &[Vec<u8>], lines: &[Vec<u8>], relist: &[Vec<u8>]) -> Self {
+        let gone = br#"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version","reason":"Expired","code":410}}"#;
+        let lines = lines.iter().map(Vec::as_slice).chain([&gone[..]]);
+        let bytes = |pages: &[Vec<u8>]| pages.iter().map(|p| Bytes::from(p.clone())).collect();
+        Self {
+            first: bytes(first),
+            relist: bytes(relist),
+            watch: server::chunked(lines),
+            lists: AtomicUsize::new(0),
+            watches: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Routes for ListWatchRelist {
+    fn reply(&self, target: &str) -> Reply {
+        if server::query_param(target, "watch") == Some("true") {
+            return match self.watches.fetch_add(1, Ordering::Relaxed) {
+                0 => Reply::Chunked {
+                    encoded: self.watch.clone(),
+                    end: true,
+                },
+                _ => Reply::Chunked {
+                    encoded: Bytes::new(),
+                    end: false,
+                },
+            };
+        }
+        // Pages continue the list started last.
+        let page = match server::query_param(target, "continue") {
+            None => {
+                self.lists.fetch_add(1, Ordering::Relaxed);
+                Some(0)
+            }
+            Some(token) => token
+                .strip_prefix("page-")
+                .and_then(|n| n.parse::<usize>().ok()),
+        };
+        let pages = match self.lists.load(Ordering::Relaxed) {
+            0 | 1 => &self.first,
+            _ => &self.relist,
+        };
+        match page.and_then(|n| pages.get(n)) {
+            Some(body) => Reply::Full(body.clone()),
+            None => Reply::NotFound,
+        }
+    }
+}
+
+/// The resource version of config map `i` in the memory scenarios' first list.
+fn memory_listed_version(i: usize) -> u64 {
+    LIST_VERSION - MEMORY_OBJECTS as u64 + i as u64
+}
+
+/// What the memory scenarios' server serves.
+pub struct MemoryInput {
+    /// The first list's pages.
+    pub first: Vec<Vec<u8>>,
+    /// The watch events: updates of the first `MEMORY_UPDATES` objects, then
+    /// deletions of the last `MEMORY_DELETES`.
+    pub lines: Vec<Vec<u8>>,
+    /// The relist's pages: the state those events leave.
+    pub relist: Vec<Vec<u8>>,
+}
+
+/// The memory scenarios' input.
+pub fn memory_input() -> MemoryInput {
+    let updated = |i: usize| LIST_VERSION + 1 + i as u64;
+    let deleted = MEMORY_OBJECTS - MEMORY_DELETES..MEMORY_OBJECTS;
+    let first: Vec<Value> = (0..MEMORY_OBJECTS)
+        .map(|i| fixtures::config_map(i, memory_listed_version(i)))
+        .collect();
+    let updates = (0..MEMORY_UPDATES)
+        .map(|i| fixtures::watch_line("MODIFIED", &fixtures::config_map(i, updated(i))));
+    let deletions = deleted.clone().enumerate().map(|(n, i)| {
+        let version = updated(MEMORY_UPDATES + n);
+        fixtures::watch_line("DELETED", &fixtures::config_map(i, version))
+    });
+    let lines = updates.chain(deletions).collect();
+    let relist: Vec<Value> = (0..MEMORY_OBJECTS)
+        .filter(|i| !deleted.contains(i))
+        .map(|i| {
+            let version = if i < MEMORY_UPDATES {
+                updated(i)
+            } else {
+                memory_listed_version(i)
+            };
+            fixtures::config_map(i, version)
+        })
+        .collect();
+    MemoryInput {
+        first: fixtures::list_pages("ConfigMap", &first, PAGE_SIZE),
+        lines,
+        relist: fixtures::list_pages("ConfigMap", &relist, PAGE_SIZE),
     }
 }
 
@@ -504,6 +737,30 @@ mod tests {
     fn update_versions_follow_the_list_and_increase() {
         assert!(updated_version(1, 0) > listed_version(CONTROLLER_OBJECTS - 1));
         assert!(updated_version(2, 0) > updated_version(1, CONTROLLER_OBJECTS - 1));
+    }
+
+    #[test]
+    fn the_relist_route_serves_the_second_list_after_a_gone_watch() {
+        let routes = ListWatchRelist::new(
+            &[b"a0".to_vec(), b"a1".to_vec()],
+            &[b"event".to_vec()],
+            &[b"b0".to_vec()],
+        );
+        let body = |target: &str| match routes.reply(target) {
+            Reply::Full(body) => String::from_utf8_lossy(&body).into_owned(),
+            Reply::Chunked { encoded, end } => {
+                format!("{end} {}", String::from_utf8_lossy(&encoded))
+            }
+            Reply::NotFound => "404".into(),
+        };
+        assert_eq!(body("/api/v1/configmaps?limit=500"), "a0");
+        assert_eq!(body("/api/v1/configmaps?continue=page-1"), "a1");
+        let watch = body("/api/v1/configmaps?watch=true");
+        assert!(watch.starts_with("true 6\r\nevent\n"), "{watch}");
+        assert!(watch.contains(r#""code":410"#), "{watch}");
+        assert_eq!(body("/api/v1/configmaps?limit=500"), "b0");
+        assert_eq!(body("/api/v1/configmaps?continue=page-1"), "404");
+        assert_eq!(body("/api/v1/configmaps?watch=true"), "false ");
     }
 
     #[test]

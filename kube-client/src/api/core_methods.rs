@@ -84,23 +84,12 @@ where
     /// Lists the objects matching `lp`: one page when `lp` sets a `limit`, with
     /// the `continue` token of the next page in the list's metadata.
     pub async fn list(&self, lp: &ListParams) -> Result<ObjectList<K>> {
-        let requests = self.requests()?;
-        let request = if self.metadata_api {
-            requests.list_metadata(lp)
-        } else {
-            requests.list(lp)
-        }
-        .map_err(Error::BuildRequest)?;
-        self.client().request(request).await
+        self.client().request(self.list_request(lp)?).await
     }
 
     /// Lists only the metadata of the objects matching `lp`.
     pub async fn list_metadata(&self, lp: &ListParams) -> Result<ObjectList<PartialObjectMeta<K>>> {
-        let request = self
-            .requests()?
-            .list_metadata(lp)
-            .map_err(Error::BuildRequest)?;
-        self.client().request(request).await
+        self.client().request(self.list_metadata_request(lp)?).await
     }
 
     /// Creates an object and returns it as the server stored it.
@@ -206,13 +195,7 @@ where
         wp: &WatchParams,
         version: &str,
     ) -> Result<impl Stream<Item = Result<WatchEvent<K>>> + Send + Unpin + use<K>> {
-        let requests = self.requests()?;
-        let request = if self.metadata_api {
-            requests.watch_metadata(wp, version)
-        } else {
-            requests.watch(wp, version)
-        }
-        .map_err(Error::BuildRequest)?;
+        let request = self.watch_request(wp, version)?;
         self.client().request_events::<K>(request).await
     }
 
@@ -223,13 +206,58 @@ where
         version: &str,
     ) -> Result<impl Stream<Item = Result<WatchEvent<PartialObjectMeta<K>>>> + Send + Unpin + use<K>>
     {
-        let request = self
-            .requests()?
-            .watch_metadata(wp, version)
-            .map_err(Error::BuildRequest)?;
+        let request = self.watch_metadata_request(wp, version)?;
         self.client()
             .request_events::<PartialObjectMeta<K>>(request)
             .await
+    }
+}
+
+impl<K> Api<K> {
+    /// The LIST request of [`list`](Api::list): the metadata-only form when
+    /// `K` holds only metadata.
+    pub(super) fn list_request(&self, lp: &ListParams) -> Result<http::Request<Vec<u8>>> {
+        let requests = self.requests()?;
+        if self.metadata_api {
+            requests.list_metadata(lp)
+        } else {
+            requests.list(lp)
+        }
+        .map_err(Error::BuildRequest)
+    }
+
+    /// The LIST request of [`list_metadata`](Api::list_metadata).
+    pub(super) fn list_metadata_request(&self, lp: &ListParams) -> Result<http::Request<Vec<u8>>> {
+        self.requests()?
+            .list_metadata(lp)
+            .map_err(Error::BuildRequest)
+    }
+
+    /// The WATCH request of [`watch`](Api::watch): the metadata-only form when
+    /// `K` holds only metadata.
+    pub(super) fn watch_request(
+        &self,
+        wp: &WatchParams,
+        version: &str,
+    ) -> Result<http::Request<Vec<u8>>> {
+        let requests = self.requests()?;
+        if self.metadata_api {
+            requests.watch_metadata(wp, version)
+        } else {
+            requests.watch(wp, version)
+        }
+        .map_err(Error::BuildRequest)
+    }
+
+    /// The WATCH request of [`watch_metadata`](Api::watch_metadata).
+    pub(super) fn watch_metadata_request(
+        &self,
+        wp: &WatchParams,
+        version: &str,
+    ) -> Result<http::Request<Vec<u8>>> {
+        self.requests()?
+            .watch_metadata(wp, version)
+            .map_err(Error::BuildRequest)
     }
 }
 

@@ -37,6 +37,7 @@ mod remote_command;
 mod streaming;
 mod subresource;
 mod util;
+mod without_managed_fields;
 
 use std::{fmt, marker::PhantomData};
 

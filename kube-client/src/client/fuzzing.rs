@@ -1,16 +1,18 @@
 //! Entry points for the fuzz targets in `fuzz/`: the parsers of what the
 //! client reads from files, programs and servers, which are otherwise only
-//! reachable through a live cluster. Not a stable API; only built with the
+//! reachable through a live cluster, and the decoders of responses with and
+//! without `managedFields`. Not a stable API; only built with the
 //! `fuzzing` feature (some entry points also need `rustls-tls`, `oidc` or
 //! `ws`).
 
 use bytes::Bytes;
 use futures::{StreamExt, stream};
-use kube_core::{Status, WatchEvent};
+use kube_core::{ObjectList, Status, WatchEvent};
 use serde::de::DeserializeOwned;
 
 use super::{
     Body,
+    managed_fields::WithoutManagedFields,
     watch::{EventStream, LineSplitter},
 };
 use crate::{Config, Result, config::Kubeconfig};
@@ -57,6 +59,39 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
             return output;
         }
     }
+}
+
+/// Decodes a response body as `T`, as [`Client::request`](crate::Client::request) does.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    super::requests::decode(body)
+}
+
+/// Decodes a watch event line, as [`Client::request_events`](crate::Client::request_events) does.
+pub fn decode_event<K: DeserializeOwned>(line: &[u8]) -> Result<WatchEvent<K>> {
+    super::watch::decode_event(line)
+}
+
+/// Decodes an object without its `managedFields`, falling back to the plain
+/// decode on failure as the reads without them do.
+pub fn decode_object_without_managed_fields<K: DeserializeOwned>(body: &[u8]) -> Result<K> {
+    match super::json::from_bytes::<WithoutManagedFields<K>>(body) {
+        Ok(object) => Ok(object.0),
+        Err(_) => super::requests::decode(body),
+    }
+}
+
+/// Decodes a list as [`Api::list_without_managed_fields`](crate::Api::list_without_managed_fields) does.
+pub fn decode_list_without_managed_fields<K: DeserializeOwned>(
+    body: &[u8],
+) -> Result<ObjectList<K>> {
+    super::managed_fields::decode_list(body)
+}
+
+/// Decodes a watch event line as [`Api::watch_without_managed_fields`](crate::Api::watch_without_managed_fields) does.
+pub fn decode_event_without_managed_fields<K: DeserializeOwned>(
+    line: &[u8],
+) -> Result<WatchEvent<K>> {
+    super::managed_fields::decode_event(line)
 }
 
 /// The configuration of the current context of a kubeconfig file's bytes

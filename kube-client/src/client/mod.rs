@@ -51,6 +51,7 @@ mod json;
 #[cfg(feature = "kubelet-debug")]
 mod kubelet_debug;
 pub(crate) mod limits;
+pub(crate) mod managed_fields;
 pub mod middleware;
 pub mod rate_limit;
 mod requests;

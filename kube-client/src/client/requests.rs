@@ -78,11 +78,27 @@ impl Client {
     where
         T: Clone + DeserializeOwned,
     {
-        let idle = super::middleware::timeout::watch_idle_limit(request.uri());
-        let body = self
-            .open_stream(request, Some((idle, TimeoutLimit::WatchIdle)))
-            .await?;
+        let body = self.open_watch(request).await?;
         Ok(EventStream::new(body))
+    }
+
+    /// [`request_events`](Self::request_events), decoding each line with
+    /// `decode`.
+    pub(crate) async fn request_events_with<T>(
+        &self,
+        request: Request<Vec<u8>>,
+        decode: fn(&[u8]) -> Result<WatchEvent<T>>,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<T>>> + Send + Unpin + use<T>> {
+        let body = self.open_watch(request).await?;
+        Ok(EventStream::decoding_with(body, decode))
+    }
+
+    /// Sends a watch request and returns the body of a successful response,
+    /// bounded in how long it may stay silent.
+    async fn open_watch(&self, request: Request<Vec<u8>>) -> Result<Body> {
+        let idle = super::middleware::timeout::watch_idle_limit(request.uri());
+        self.open_stream(request, Some((idle, TimeoutLimit::WatchIdle)))
+            .await
     }
 
     /// Sends a request and reads the whole body of a successful response.

@@ -9,7 +9,6 @@
 
 use std::{
     io,
-    marker::PhantomData,
     pin::Pin,
     task::{Context, Poll},
 };
@@ -163,24 +162,28 @@ pub(crate) fn decode_event<K: DeserializeOwned>(line: &[u8]) -> Result<WatchEven
 pub(crate) struct EventStream<K> {
     body: Option<Body>,
     lines: LineSplitter,
-    _event: PhantomData<fn() -> K>,
+    decode: fn(&[u8]) -> Result<WatchEvent<K>>,
+}
+
+impl<K: DeserializeOwned> EventStream<K> {
+    /// Decodes the events of `body`.
+    pub(crate) fn new(body: Body) -> Self {
+        Self::decoding_with(body, decode_event)
+    }
 }
 
 impl<K> EventStream<K> {
-    /// Decodes the events of `body`.
-    pub(crate) fn new(body: Body) -> Self {
+    /// Decodes the events of `body` with `decode`.
+    pub(crate) fn decoding_with(body: Body, decode: fn(&[u8]) -> Result<WatchEvent<K>>) -> Self {
         Self {
             body: Some(body),
             lines: LineSplitter::default(),
-            _event: PhantomData,
+            decode,
         }
     }
 }
 
-impl<K> Stream for EventStream<K>
-where
-    K: DeserializeOwned,
-{
+impl<K> Stream for EventStream<K> {
     type Item = Result<WatchEvent<K>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -190,7 +193,7 @@ where
                 return Poll::Ready(None);
             };
             if let Some(line) = this.lines.next_line() {
-                let event = decode_event(line);
+                let event = (this.decode)(line);
                 if event.is_err() {
                     this.body = None;
                 }
@@ -217,7 +220,7 @@ where
                     };
                     // A complete event that only lacks its newline is still an event.
                     let len = rest.len();
-                    let event = decode_event(rest).map_err(|_| {
+                    let event = (this.decode)(rest).map_err(|_| {
                         Error::ReadEvents(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
                             format!(

@@ -307,11 +307,12 @@ where
     /// callers who run (and perhaps share) their own reflector.
     ///
     /// Each object is reconciled with the state `reader` holds when its
-    /// reconcile starts. A reflector swaps a relist into its store only at
-    /// `InitDone`, after the relisted objects have passed through, so a
-    /// reconcile triggered by one of them may still read the state from before
-    /// the relist. [`Controller::new`] avoids this by requesting relisted
-    /// objects only once its store holds them.
+    /// reconcile starts. A reflector stores each object before passing it on,
+    /// so that state is at least the one that triggered the reconcile; but
+    /// during a relist, the objects the relist has not reached yet are still
+    /// in their earlier state (and those it will drop still there).
+    /// [`Controller::new`] requests relisted objects only once the relist is
+    /// complete.
     #[must_use]
     pub fn for_stream(
         trigger: impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,

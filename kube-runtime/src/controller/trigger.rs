@@ -119,9 +119,9 @@ where
 /// This is the main trigger of a [`Controller`](super::Controller) built from an
 /// `Api`. Doing both in one step moves each object into the store instead of
 /// cloning it, and orders triggers after the store is updated: the objects of a
-/// relist are only requested at `InitDone`, when the store swaps them in, so a
-/// reconcile never reads the state from before the relist (or misses an object
-/// created during the gap).
+/// relist are only requested at `InitDone`, when the store holds the whole
+/// relist, so a reconcile never reads the state from before the relist (or
+/// misses an object created during the gap).
 #[pin_project]
 #[must_use = "streams do nothing unless polled"]
 pub(crate) struct ReflectAndTrigger<St, K>

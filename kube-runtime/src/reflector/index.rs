@@ -8,8 +8,8 @@
 //!
 //! The writer keeps every index in step with the objects: an object's keys are
 //! worked out when it is stored, worked out again from the stored copy when it
-//! is replaced or deleted, and a relist builds fresh indexes beside the fresh
-//! objects so that both are swapped in together.
+//! is replaced or deleted, in the same step as the object (a relist's objects
+//! included, as each arrives).
 
 use std::{collections::HashMap, fmt, hash::Hash, sync::Arc};
 
@@ -212,11 +212,6 @@ impl<K: Lookup> Indexes<K>
 where
     K::DynamicType: Eq + Hash + Clone,
 {
-    /// Empty indexes for `indexers`.
-    pub(crate) fn empty(indexers: &[Indexer<K>]) -> Self {
-        Self(indexers.iter().map(Index::empty).collect())
-    }
-
     /// Moves the object under `at` from its old keys to its new ones, filing
     /// `obj` as its version (none when it is deleted: it has no new keys).
     pub(crate) fn update(

@@ -4,6 +4,12 @@
 //! [`Writer`], and passes the events on unchanged. Readers of the [`Store`] see
 //! the collection as of the latest event, without making any request.
 //!
+//! What readers can count on, relists included: each object goes through its
+//! states in order, never back to an older one; a relist updates the objects
+//! in place as its pages arrive (so the store never holds two copies of the
+//! collection), and at its `InitDone` every object it did not list (deleted
+//! while the watch was down) is gone.
+//!
 //! A store can also keep named indexes, to find objects by a key without
 //! scanning it (say, every Deployment mounting a ConfigMap): see
 //! [`Writer::with_index`] and [`Store::by_index`].

@@ -42,14 +42,22 @@ use crate::watcher;
 
 type Cache<K> = Arc<RwLock<Content<K>>>;
 
-/// One copy of a store's content: the objects, and every index of them. The
-/// live copy sits behind the store's lock; a relist fills another one aside.
+/// A store's content: the objects, and every index of them, behind the
+/// store's lock.
 struct Content<K: Lookup>
 where
     K::DynamicType: Eq + Hash,
 {
-    objects: HashMap<ObjectRef<K>, Arc<K>>,
+    objects: HashMap<ObjectRef<K>, Slot<K>>,
     indexes: Indexes<K>,
+}
+
+/// A stored object, and the listing that last stored it.
+struct Slot<K> {
+    object: Arc<K>,
+    /// The writer counts its listings (one per `Init`): at `InitDone`, an
+    /// object still marked with an earlier one was not listed again.
+    listing: u64,
 }
 
 impl<K: Lookup> Default for Content<K>
@@ -66,26 +74,39 @@ where
 
 impl<K: Lookup> Content<K>
 where
-    K::DynamicType: Eq + Hash + Clone,
+    K::DynamicType: Eq + Hash,
 {
-    /// Empty, with room for `capacity` objects, and empty indexes.
-    fn with_capacity(capacity: usize, indexers: &[Indexer<K>]) -> Self {
-        Self {
-            objects: HashMap::with_capacity(capacity),
-            indexes: Indexes::empty(indexers),
-        }
+    fn object(&self, key: &ObjectRef<K>) -> Option<&Arc<K>> {
+        self.objects.get(key).map(|slot| &slot.object)
     }
 
-    /// Stores `obj` under `key`; `changes` says how its index keys move.
-    fn insert(&mut self, key: ObjectRef<K>, obj: Arc<K>, changes: Vec<KeyChange>) {
-        self.indexes.update(&key, Some(&obj), changes);
-        self.objects.insert(key, obj);
+    fn all_objects(&self) -> impl Iterator<Item = &Arc<K>> {
+        self.objects.values().map(|slot| &slot.object)
+    }
+}
+
+impl<K: Lookup> Content<K>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    /// Stores `slot` under `key`; `changes` says how its index keys move.
+    /// Returns the object it replaces, to be dropped after the lock is
+    /// released.
+    fn insert(
+        &mut self,
+        key: ObjectRef<K>,
+        slot: Slot<K>,
+        changes: Vec<KeyChange>,
+    ) -> Option<Slot<K>> {
+        self.indexes.update(&key, Some(&slot.object), changes);
+        self.objects.insert(key, slot)
     }
 
     /// Removes the object under `key`; `changes` drops its index keys.
-    fn remove(&mut self, key: &ObjectRef<K>, changes: Vec<KeyChange>) {
+    /// Returns it, to be dropped after the lock is released.
+    fn remove(&mut self, key: &ObjectRef<K>, changes: Vec<KeyChange>) -> Option<Slot<K>> {
         self.indexes.update(key, None, changes);
-        self.objects.remove(key);
+        self.objects.remove(key)
     }
 
     /// How the index keys of the object under `key` change when it becomes
@@ -99,12 +120,13 @@ where
         if indexers.is_empty() {
             return Vec::new();
         }
-        key_changes(indexers, self.objects.get(key).map(|obj| &**obj), new)
+        key_changes(indexers, self.object(key).map(|obj| &**obj), new)
     }
 
     /// The index `indexer` makes of these objects.
     fn index_with(&self, indexer: &Indexer<K>) -> Index<K> {
-        Index::build(indexer, self.objects.iter())
+        let objects = self.objects.iter().map(|(key, slot)| (key, &slot.object));
+        Index::build(indexer, objects)
     }
 }
 
@@ -116,9 +138,9 @@ where
     K::DynamicType: Eq + Hash + Clone,
 {
     store: Cache<K>,
-    /// The objects (and indexes) of a relist in progress; swapped in whole at
-    /// `InitDone`. Holds one index per indexer at all times.
-    buffer: Content<K>,
+    /// The number of the latest listing (`Init`) begun: what marks the
+    /// objects it stores.
+    listing: u64,
     /// The store's index functions; empty for a store without indexes.
     indexers: Vec<Indexer<K>>,
     dyntype: K::DynamicType,
@@ -137,7 +159,7 @@ where
         let (ready, _) = watch::channel(false);
         Self {
             store: Arc::default(),
-            buffer: Content::default(),
+            listing: 0,
             indexers: Vec::new(),
             dyntype,
             ready,
@@ -228,8 +250,6 @@ where
         // putting the finished index in place takes the write lock.
         let live = self.read().index_with(&indexer);
         self.write().indexes.put(position, live);
-        let buffered = self.buffer.index_with(&indexer);
-        self.buffer.indexes.put(position, buffered);
         match self.indexers.get_mut(position) {
             Some(slot) => *slot = indexer,
             None => self.indexers.push(indexer),
@@ -253,11 +273,13 @@ where
 
     /// Applies one watcher event.
     ///
-    /// `Apply` and `Delete` change the store at once. `Init` starts collecting a
-    /// fresh copy aside, `InitApply` adds to it, and `InitDone` replaces the whole
-    /// store with it in one step: readers never see a half-relisted store, objects
-    /// deleted while the watch was down disappear, and none vanish in between.
-    /// A `Delete` during a relist removes the object from the copy as well.
+    /// `Apply`, `InitApply` and `Delete` change the store at once: a relist
+    /// (`Init`, `InitApply`s, `InitDone`) updates the stored objects in place
+    /// as they arrive, and `InitDone` removes those the relist did not list
+    /// (deleted while the watch was down). So a relist never holds two copies
+    /// of the collection, and readers always see each object's latest state;
+    /// while it runs, some objects are already in their relisted state and
+    /// objects deleted in the gap are still there. None survives `InitDone`.
     pub fn apply_watcher_event(&mut self, event: &watcher::Event<K>) {
         self.apply_borrowed(event, |_| {});
     }
@@ -276,67 +298,70 @@ where
     pub(crate) fn apply_borrowed(
         &mut self,
         event: &watcher::Event<K>,
-        changed: impl FnMut(&ObjectRef<K>),
+        mut changed: impl FnMut(&ObjectRef<K>),
     ) {
         match event {
             watcher::Event::Apply(obj) => {
                 let key = self.key_of(obj);
-                self.store_object(key, Arc::new(obj.clone()), changed);
+                changed(&key);
+                self.store_object(key, Arc::new(obj.clone()));
             }
             watcher::Event::Delete(obj) => self.remove_object(obj),
-            watcher::Event::Init => self.start_relist(),
+            watcher::Event::Init => self.listing += 1,
             watcher::Event::InitApply(obj) => {
                 let key = self.key_of(obj);
-                self.buffer_object(key, Arc::new(obj.clone()));
+                self.store_object(key, Arc::new(obj.clone()));
             }
             watcher::Event::InitDone => self.finish_relist(changed),
         }
     }
 
     /// Applies an owned event (see
-    /// [`apply_watcher_event_owned`](Self::apply_watcher_event_owned)); `changed` is told the key of every object whose new state readers can see
-    /// after this call: the applied object, or every object of a completed
-    /// relist.
+    /// [`apply_watcher_event_owned`](Self::apply_watcher_event_owned)).
+    /// `changed` is told the key of each object the event changed: the
+    /// applied object, or at `InitDone` every object of the completed relist
+    /// (each is stored as it arrives, but told of once the relist is whole,
+    /// so that a reconcile it triggers finds every object of the relist).
     pub(crate) fn apply_owned(
         &mut self,
         event: watcher::Event<K>,
-        changed: impl FnMut(&ObjectRef<K>),
+        mut changed: impl FnMut(&ObjectRef<K>),
     ) {
         match event {
             watcher::Event::Apply(obj) => {
                 let key = self.key_of(&obj);
-                self.store_object(key, Arc::new(obj), changed);
+                changed(&key);
+                self.store_object(key, Arc::new(obj));
             }
             watcher::Event::Delete(obj) => self.remove_object(&obj),
-            watcher::Event::Init => self.start_relist(),
+            watcher::Event::Init => self.listing += 1,
             watcher::Event::InitApply(obj) => {
                 let key = self.key_of(&obj);
-                self.buffer_object(key, Arc::new(obj));
+                self.store_object(key, Arc::new(obj));
             }
             watcher::Event::InitDone => self.finish_relist(changed),
         }
     }
 
-    fn store_object(
-        &mut self,
-        key: ObjectRef<K>,
-        obj: Arc<K>,
-        mut changed: impl FnMut(&ObjectRef<K>),
-    ) {
-        changed(&key);
+    /// Stores `obj`, marked as seen by the current listing.
+    fn store_object(&mut self, key: ObjectRef<K>, obj: Arc<K>) {
         let changes = self.live_key_changes(&key, Some(&obj));
-        self.write().insert(key, obj, changes);
+        let slot = Slot {
+            object: obj,
+            listing: self.listing,
+        };
+        let replaced = self.write().insert(key, slot, changes);
+        // The old version is freed after the lock is released.
+        drop(replaced);
     }
 
-    /// Removes the object from what readers see and, during a relist, from
-    /// the fresh copy too: a streaming list may report a deletion before it
-    /// ends, and the object must not come back when the copy is swapped in.
+    /// Removes the object. During a relist too: a streaming list may report
+    /// a deletion before it ends.
     fn remove_object(&mut self, obj: &K) {
         let key = self.key_of(obj);
-        let buffered = self.buffer.key_changes(&self.indexers, &key, None);
-        self.buffer.remove(&key, buffered);
         let changes = self.live_key_changes(&key, None);
-        self.write().remove(&key, changes);
+        let removed = self.write().remove(&key, changes);
+        drop(removed);
     }
 
     /// How the index keys of the stored object under `key` change when it
@@ -350,27 +375,34 @@ where
         self.read().key_changes(&self.indexers, key, new)
     }
 
-    fn buffer_object(&mut self, key: ObjectRef<K>, obj: Arc<K>) {
-        let changes = self.buffer.key_changes(&self.indexers, &key, Some(&obj));
-        self.buffer.insert(key, obj, changes);
-    }
-
-    /// Sized for the current content: a relist usually returns about as many
-    /// objects, so the buffer does not rehash while it fills.
-    fn start_relist(&mut self) {
-        let capacity = self.read().objects.len();
-        self.buffer = Content::with_capacity(capacity, &self.indexers);
-    }
-
+    /// Removes what the listing now complete did not store (deleted while
+    /// the watch was down), and tells `changed` of every object it stored.
     fn finish_relist(&mut self, mut changed: impl FnMut(&ObjectRef<K>)) {
-        // The buffer left behind keeps one (empty) index per indexer, as it
-        // must always: `with_index` files a new index at its indexer's place.
-        let idle = Content::with_capacity(0, &self.indexers);
-        let fresh = std::mem::replace(&mut self.buffer, idle);
-        fresh.objects.keys().for_each(&mut changed);
-        let stale = std::mem::replace(&mut *self.write(), fresh);
-        // Free the old copy after releasing the lock.
-        drop(stale);
+        let listing = self.listing;
+        // Worked out under the read lock; usually there are none, or few.
+        let gone: Vec<_> = {
+            let content = self.read();
+            content
+                .objects
+                .iter()
+                .filter(|(_, slot)| slot.listing != listing)
+                .map(|(key, _)| (key.clone(), content.key_changes(&self.indexers, key, None)))
+                .collect()
+        };
+        let removed: Vec<_> = {
+            let mut content = self.write();
+            gone.into_iter()
+                .filter_map(|(key, changes)| content.remove(&key, changes))
+                .collect()
+        };
+        drop(removed);
+        let content = self.read();
+        content
+            .objects
+            .iter()
+            .filter(|(_, slot)| slot.listing == listing)
+            .for_each(|(key, _)| changed(key));
+        drop(content);
         self.ready.send_replace(true);
     }
 
@@ -402,8 +434,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Writer")
-            .field("buffered", &self.buffer.objects.len())
-            .field("indexes", &self.buffer.indexes)
+            .field("listing", &self.listing)
             .field("ready", &*self.ready.borrow())
             .finish_non_exhaustive()
     }
@@ -413,8 +444,9 @@ where
 /// through a [`reflector`](super::reflector).
 ///
 /// Cheap to clone and safe to share between tasks. Until the first list has
-/// completed the store is empty: use [`wait_until_ready`](Self::wait_until_ready)
-/// before trusting that an object is absent.
+/// completed the store holds only the part listed so far: use
+/// [`wait_until_ready`](Self::wait_until_ready) before trusting that an object
+/// is absent.
 pub struct Store<K: 'static + Lookup>
 where
     K::DynamicType: Eq + Hash,
@@ -483,18 +515,18 @@ where
         K::DynamicType: Clone,
     {
         let store = self.read();
-        store.objects.get(key).cloned().or_else(|| {
+        store.object(key).cloned().or_else(|| {
             key.namespace.as_ref()?;
             let mut cluster_key = key.clone();
             cluster_key.namespace = None;
-            store.objects.get(&cluster_key).cloned()
+            store.object(&cluster_key).cloned()
         })
     }
 
     /// A snapshot of every stored object.
     #[must_use]
     pub fn state(&self) -> Vec<Arc<K>> {
-        self.read().objects.values().cloned().collect()
+        self.read().all_objects().cloned().collect()
     }
 
     /// Some object matching `predicate`, if any.
@@ -504,8 +536,7 @@ where
         P: Fn(&K) -> bool,
     {
         self.read()
-            .objects
-            .values()
+            .all_objects()
             .find(|obj| predicate(obj))
             .cloned()
     }
@@ -517,8 +548,7 @@ where
         P: Fn(&K) -> bool,
     {
         self.read()
-            .objects
-            .values()
+            .all_objects()
             .filter(|obj| predicate(obj))
             .cloned()
             .collect()
@@ -653,7 +683,7 @@ mod tests {
     }
 
     #[test]
-    fn relist_swaps_the_whole_content_at_init_done() {
+    fn a_relist_updates_objects_as_they_come_and_drops_the_unlisted_at_init_done() {
         let (store, mut writer) = store::<ConfigMap>();
         for event in [
             Event::Init,
@@ -665,18 +695,59 @@ mod tests {
         }
         assert_eq!(store.len(), 2);
 
-        // A relist in progress leaves the old content visible...
+        // A relist in progress updates what it lists at once...
         writer.apply_watcher_event(&Event::Init);
         writer.apply_watcher_event(&Event::InitApply(cm("a", "2")));
-        assert_eq!(value(&store, "a").as_deref(), Some("1"));
-        assert_eq!(value(&store, "ghost").as_deref(), Some("1"));
-        // ...until it completes, when deleted objects vanish and changes land at once.
+        assert_eq!(value(&store, "a").as_deref(), Some("2"));
         writer.apply_watcher_event(&Event::InitApply(cm("new", "1")));
+        assert_eq!(value(&store, "new").as_deref(), Some("1"));
+        // ...while what it has not listed stays until it completes...
+        assert_eq!(value(&store, "ghost").as_deref(), Some("1"));
+        // ...and then vanishes: it was deleted while the watch was down.
         writer.apply_watcher_event(&Event::InitDone);
         assert_eq!(value(&store, "a").as_deref(), Some("2"));
         assert_eq!(value(&store, "ghost"), None);
         assert_eq!(value(&store, "new").as_deref(), Some("1"));
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn an_interrupted_relist_drops_at_the_next_init_done_what_that_one_did_not_list() {
+        let (store, mut writer) = store::<ConfigMap>();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "1")),
+            Event::InitApply(cm("b", "1")),
+            Event::InitDone,
+            // A relist that breaks off (its list failed) and starts over.
+            Event::Init,
+            Event::InitApply(cm("a", "2")),
+            Event::Init,
+            Event::InitApply(cm("b", "2")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(value(&store, "a"), None, "listed only by the broken relist");
+        assert_eq!(value(&store, "b").as_deref(), Some("2"));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn objects_applied_during_a_relist_survive_its_end() {
+        let (store, mut writer) = store::<ConfigMap>();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "1")),
+            Event::InitDone,
+            Event::Init,
+            Event::Apply(cm("applied", "1")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        assert_eq!(value(&store, "applied").as_deref(), Some("1"));
+        assert_eq!(value(&store, "a"), None);
     }
 
     #[test]
@@ -791,7 +862,7 @@ mod tests {
     }
 
     #[test]
-    fn readers_see_the_old_or_the_new_listing_never_a_mix() {
+    fn readers_never_see_an_object_go_back_to_an_older_state_during_a_relist() {
         let (store, mut writer) = store::<ConfigMap>();
         for event in [
             Event::Init,
@@ -801,22 +872,51 @@ mod tests {
         ] {
             writer.apply_watcher_event(&event);
         }
-        let before = content(&store);
-        let relist = [
+        let mut seen = vec![content(&store)];
+        for event in [
             Event::Init,
             Event::InitApply(cm("created", "1")),
             Event::InitApply(cm("kept", "2")),
-        ];
-        for event in &relist {
-            writer.apply_watcher_event(event);
-            assert_eq!(
-                content(&store),
-                before,
-                "the relist leaked out after {event:?}"
-            );
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+            seen.push(content(&store));
         }
-        writer.apply_watcher_event(&Event::InitDone);
-        assert_eq!(content(&store), ["created=1", "kept=2"]);
+        assert_eq!(
+            seen,
+            [
+                vec!["deleted=1", "kept=1"],
+                vec!["deleted=1", "kept=1"],
+                vec!["created=1", "deleted=1", "kept=1"],
+                vec!["created=1", "deleted=1", "kept=2"],
+                vec!["created=1", "kept=2"],
+            ],
+            "each object moves forward one state at a time; no ghost after InitDone"
+        );
+    }
+
+    #[test]
+    fn a_relist_holds_one_copy_of_each_object() {
+        let (store, mut writer) = store::<ConfigMap>();
+        for event in [
+            Event::Init,
+            Event::InitApply(cm("a", "1")),
+            Event::InitApply(cm("b", "1")),
+            Event::InitDone,
+        ] {
+            writer.apply_watcher_event(&event);
+        }
+        let old_b = store
+            .get(&ObjectRef::new("b").within("ns"))
+            .expect("stored");
+        writer.apply_watcher_event(&Event::Init);
+        writer.apply_watcher_event_owned(Event::InitApply(cm("b", "2")));
+        assert_eq!(store.len(), 2, "relisted in place, not beside");
+        assert_eq!(
+            Arc::strong_count(&old_b),
+            1,
+            "the replaced version is let go at once"
+        );
     }
 
     #[test]
@@ -991,7 +1091,7 @@ mod tests {
     }
 
     #[test]
-    fn a_relist_swaps_objects_and_indexes_together_at_init_done() {
+    fn a_relist_moves_objects_and_index_entries_together() {
         let (store, mut writer) = by_value();
         for event in [
             Event::Init,
@@ -1006,10 +1106,10 @@ mod tests {
         writer.apply_watcher_event(&Event::Init);
         writer.apply_watcher_event(&Event::InitApply(cm("kept", "new")));
         writer.apply_watcher_event_owned(Event::InitApply(cm("created", "new")));
-        // The relist in progress is invisible in the index too...
-        assert_eq!(under(&store, "old"), ["deleted", "kept"]);
-        assert!(under(&store, "new").is_empty());
-        // ...until it lands whole: what was deleted meanwhile is gone from it.
+        // Each relisted object is found under its new keys at once...
+        assert_eq!(under(&store, "old"), ["deleted"]);
+        assert_eq!(under(&store, "new"), ["created", "kept"]);
+        // ...and what the relist did not list leaves the index with it.
         writer.apply_watcher_event(&Event::InitDone);
         assert!(under(&store, "old").is_empty());
         assert_eq!(under(&store, "new"), ["created", "kept"]);
@@ -1031,7 +1131,7 @@ mod tests {
     }
 
     #[test]
-    fn an_index_added_later_covers_what_is_stored_and_what_is_being_relisted() {
+    fn an_index_added_during_a_relist_covers_everything_stored() {
         let (store, mut writer) = store::<ConfigMap>();
         writer.apply_watcher_event(&Event::Apply(cm("stored", "x")));
         writer.apply_watcher_event(&Event::Init);
@@ -1041,7 +1141,7 @@ mod tests {
         let mut writer = writer.with_index("value", values);
         assert_eq!(
             under(&store, "x"),
-            ["stored"],
+            ["relisted", "stored"],
             "a reader made before sees it"
         );
         writer.apply_watcher_event(&Event::InitDone);
@@ -1056,11 +1156,12 @@ mod tests {
             writer.apply_watcher_event(&event);
         }
         let mut writer = writer.with_index("third", |_: &ConfigMap| Some("all".to_string()));
-        // Even a relist whose Init went missing keeps every index in its place.
-        writer.apply_watcher_event(&Event::InitApply(cm("b", "y")));
-        writer.apply_watcher_event(&Event::InitDone);
+        for event in [Event::Init, Event::InitApply(cm("b", "y")), Event::InitDone] {
+            writer.apply_watcher_event(&event);
+        }
         assert_eq!(under(&store, "y"), ["b"]);
         assert_eq!(store.by_index("name", "b").expect("indexed").len(), 1);
+        assert_eq!(store.by_index("name", "a").expect("indexed").len(), 0);
         assert_eq!(store.by_index("third", "all").expect("indexed").len(), 1);
     }
 

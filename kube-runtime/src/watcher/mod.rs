@@ -15,9 +15,10 @@
 //! 3. When the server ends the watch, it watches again from that version. When the
 //!    version is too old (`410 Gone`) — or newer than the apiserver has seen, after
 //!    a failover to one that lags behind — it lists again from scratch with a
-//!    consistent read, starting over with [`Event::Init`]: consumers such as the [`reflector`](mod@crate::reflector)
-//!    replace their whole state at the next [`Event::InitDone`], so nothing missed
-//!    during the gap survives as a ghost.
+//!    consistent read, starting over with [`Event::Init`]: consumers such as the
+//!    [`reflector`](mod@crate::reflector) drop, at the next [`Event::InitDone`],
+//!    whatever that list did not hold, so nothing missed during the gap survives
+//!    as a ghost.
 //!
 //! A watch the server closes within a second of opening it, without a single
 //! event, is not a watch that ran its course (that takes its `timeoutSeconds`)
@@ -227,6 +228,9 @@ pub struct Config {
     /// Ask for bookmarks, so a resumed watch starts from a recent version. Keep
     /// them on unless the server cannot send them.
     pub bookmarks: bool,
+    /// Drop every object's `metadata.managedFields` while decoding it (off by
+    /// default; see [`Config::strip_managed_fields`]).
+    pub strip_managed_fields: bool,
 }
 
 impl Default for Config {
@@ -239,6 +243,7 @@ impl Default for Config {
             initial_list_strategy: InitialListStrategy::default(),
             page_size: Some(500),
             bookmarks: true,
+            strip_managed_fields: false,
         }
     }
 }
@@ -311,6 +316,28 @@ impl Config {
         self
     }
 
+    /// Drops every object's `metadata.managedFields` as it is decoded, for
+    /// consumers that never read it (a controller's store, most often).
+    ///
+    /// Server-side apply records there which manager owns which field: for
+    /// small objects such as ConfigMaps it is often the larger part of the
+    /// decoded object. Removing it afterwards (with
+    /// [`WatchStreamExt::modify`](crate::WatchStreamExt::modify), or
+    /// controller-runtime's `TransformStripManagedFields`) still pays for
+    /// decoding and allocating it; here the decoder steps over it and nothing
+    /// is allocated for it. The objects' `managed_fields` are `None`.
+    ///
+    /// ```
+    /// use kube_runtime::watcher;
+    /// let config = watcher::Config::default().strip_managed_fields();
+    /// assert!(config.strip_managed_fields);
+    /// ```
+    #[must_use]
+    pub fn strip_managed_fields(mut self) -> Self {
+        self.strip_managed_fields = true;
+        self
+    }
+
     /// The params of the first page of a (re)list; `consistent` overrides
     /// [`ListSemantic::Any`] (after `410 Gone`).
     fn first_page_params(&self, consistent: bool) -> ListParams {
@@ -358,9 +385,11 @@ impl Config {
     }
 }
 
-/// Lists and watches full objects through an `Api<K>`.
+/// Lists and watches full objects through an `Api<K>`, without their
+/// `managedFields` when `strip` is set.
 struct FullObject<K> {
     api: Api<K>,
+    strip: bool,
 }
 
 impl<K> ListWatch for FullObject<K>
@@ -370,7 +399,11 @@ where
     type Value = K;
 
     async fn list(&self, lp: &ListParams) -> kube_client::Result<ObjectList<K>> {
-        self.api.list(lp).await
+        if self.strip {
+            self.api.list_without_managed_fields(lp).await
+        } else {
+            self.api.list(lp).await
+        }
     }
 
     async fn watch(
@@ -378,13 +411,20 @@ where
         wp: &WatchParams,
         version: &str,
     ) -> kube_client::Result<BoxStream<'static, kube_client::Result<WatchEvent<K>>>> {
-        Ok(self.api.watch(wp, version).await?.boxed())
+        Ok(if self.strip {
+            let events = self.api.watch_without_managed_fields(wp, version).await?;
+            events.boxed()
+        } else {
+            self.api.watch(wp, version).await?.boxed()
+        })
     }
 }
 
-/// Lists and watches only the metadata of objects through an `Api<K>`.
+/// Lists and watches only the metadata of objects through an `Api<K>`,
+/// without their `managedFields` when `strip` is set.
 struct MetaOnly<K> {
     api: Api<K>,
+    strip: bool,
 }
 
 impl<K> ListWatch for MetaOnly<K>
@@ -394,7 +434,11 @@ where
     type Value = PartialObjectMeta<K>;
 
     async fn list(&self, lp: &ListParams) -> kube_client::Result<ObjectList<PartialObjectMeta<K>>> {
-        self.api.list_metadata(lp).await
+        if self.strip {
+            self.api.list_metadata_without_managed_fields(lp).await
+        } else {
+            self.api.list_metadata(lp).await
+        }
     }
 
     async fn watch(
@@ -404,7 +448,12 @@ where
     ) -> kube_client::Result<
         BoxStream<'static, kube_client::Result<WatchEvent<PartialObjectMeta<K>>>>,
     > {
-        Ok(self.api.watch_metadata(wp, version).await?.boxed())
+        Ok(if self.strip {
+            let events = self.api.watch_metadata_without_managed_fields(wp, version);
+            events.await?.boxed()
+        } else {
+            self.api.watch_metadata(wp, version).await?.boxed()
+        })
     }
 }
 
@@ -419,7 +468,8 @@ pub fn watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + 'static>(
     api: Api<K>,
     watcher_config: Config,
 ) -> impl Stream<Item = Result<Event<K>>> + Send {
-    machine::run(FullObject { api }, watcher_config)
+    let strip = watcher_config.strip_managed_fields;
+    machine::run(FullObject { api, strip }, watcher_config)
 }
 
 /// Like [`watcher`], but fetches only each object's metadata: far fewer bytes when
@@ -428,7 +478,8 @@ pub fn metadata_watcher<K: Resource + Clone + DeserializeOwned + Debug + Send + 
     api: Api<K>,
     watcher_config: Config,
 ) -> impl Stream<Item = Result<Event<PartialObjectMeta<K>>>> + Send {
-    machine::run(MetaOnly { api }, watcher_config)
+    let strip = watcher_config.strip_managed_fields;
+    machine::run(MetaOnly { api, strip }, watcher_config)
 }
 
 /// Watches one object by name: yields `Some(object)` whenever it is created or

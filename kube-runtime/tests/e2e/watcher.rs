@@ -150,6 +150,64 @@ async fn metadata_watcher_sees_names_without_data() {
     assert!(second.metadata.resource_version.is_some());
 }
 
+/// Whether the apiserver's record of who set which field came along.
+fn has_managed_fields(meta: &kube_client::api::ObjectMeta) -> bool {
+    meta.managed_fields.as_ref().is_some_and(|f| !f.is_empty())
+}
+
+#[tokio::test]
+async fn watchers_strip_managed_fields_from_listed_and_watched_objects_when_asked() {
+    let (client, ns) = client_in_fresh_namespace().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, &ns);
+    create(&api, "a", "1").await;
+    let config = watcher::Config::default().labels(OURS);
+
+    let kept = watch(api.clone(), config.clone()).applied_objects();
+    let stripped = watch(api.clone(), config.clone().strip_managed_fields()).applied_objects();
+    let stripped_meta =
+        metadata_watcher(api.clone(), config.strip_managed_fields()).applied_objects();
+    pin_mut!(kept, stripped, stripped_meta);
+
+    let listed = next("the listed object", &mut kept)
+        .await
+        .expect("no error");
+    assert!(
+        has_managed_fields(&listed.metadata),
+        "the apiserver sends managedFields unless asked not to"
+    );
+    let listed = next("the listed object", &mut stripped)
+        .await
+        .expect("no error");
+    assert!(!has_managed_fields(&listed.metadata));
+    assert_eq!(value_of(&listed), Some("1"), "the rest is decoded");
+    let listed = next("the listed metadata", &mut stripped_meta)
+        .await
+        .expect("no error");
+    assert!(!has_managed_fields(&listed.metadata));
+    assert_eq!(listed.metadata.name.as_deref(), Some("a"));
+
+    set_value(&api, "a", "2").await;
+    let watched = next("the changed object", &mut stripped)
+        .await
+        .expect("no error");
+    assert!(!has_managed_fields(&watched.metadata));
+    assert_eq!(value_of(&watched), Some("2"));
+    let watched = next("the changed metadata", &mut stripped_meta)
+        .await
+        .expect("no error");
+    assert!(!has_managed_fields(&watched.metadata));
+    assert!(
+        watched
+            .metadata
+            .labels
+            .is_some_and(|l| l.contains_key("e2e"))
+    );
+    let watched = next("the changed object", &mut kept)
+        .await
+        .expect("no error");
+    assert!(has_managed_fields(&watched.metadata));
+}
+
 #[tokio::test]
 async fn watch_object_follows_one_object_through_its_life() {
     let (client, ns) = client_in_fresh_namespace().await;
