@@ -154,14 +154,30 @@ macro_rules! client_scenarios {
                 + Sync
                 + 'static,
         {
+            sync_driven(writer, |writer| {
+                watcher(api, config)
+                    .reflect(writer)
+                    .for_each(|_| future::ready(()))
+            })
+            .await
+        }
+
+        /// Spawns what `drive` makes of `writer` (a watcher feeding it), and
+        /// waits until the store is ready.
+        pub async fn sync_driven<K, D, F>(
+            writer: reflector::store::Writer<K>,
+            drive: D,
+        ) -> Result<Synced>
+        where
+            K: Lookup<DynamicType = ()> + Clone + Send + Sync + 'static,
+            D: FnOnce(reflector::store::Writer<K>) -> F,
+            F: Future<Output = ()> + Send + 'static,
+        {
             let store = writer.as_reader();
             let base = heap::live();
             heap::reset_peak();
             let started = Stopwatch::start();
-            let events = watcher(api, config)
-                .reflect(writer)
-                .for_each(|_| future::ready(()));
-            let task = tokio::spawn(events);
+            let task = tokio::spawn(drive(writer));
             store.wait_until_ready().await?;
             let elapsed = started.stop();
             let peak_heap = heap::peak() - base;
@@ -283,6 +299,39 @@ macro_rules! client_scenarios {
 /// Our client: the `kube` facade of this repository.
 pub mod ours {
     client_scenarios!(kube);
+
+    /// The initial sync of the local server's pods, with objects moved into
+    /// the store rather than copied.
+    pub async fn initial_sync_arc(client: Client) -> Result<Synced> {
+        let api = Api::<Pod>::namespaced(client, NAMESPACE);
+        sync_arc(api, watcher::Config::default()).await
+    }
+
+    /// The initial sync of the real apiserver's config maps, with objects
+    /// moved into the store rather than copied.
+    pub async fn real_sync_arc(client: Client) -> Result<Synced> {
+        let api = Api::<ConfigMap>::namespaced(client, NAMESPACE);
+        sync_arc(api, watcher::Config::default().labels(BENCH_SELECTOR)).await
+    }
+
+    async fn sync_arc<K>(api: Api<K>, config: watcher::Config) -> Result<Synced>
+    where
+        K: Resource<DynamicType = ()>
+            + Lookup<DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug
+            + Send
+            + Sync
+            + 'static,
+    {
+        sync_driven(reflector::store::Writer::default(), |writer| {
+            watcher(api, config)
+                .reflect_arc(writer)
+                .for_each(|_| future::ready(()))
+        })
+        .await
+    }
 
     /// A watcher that drops managedFields while decoding.
     fn stripped_watcher(

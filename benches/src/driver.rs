@@ -62,16 +62,19 @@ pub fn run(plan: &Plan) -> Result<()> {
     let exe = std::env::current_exe().context("locating the benchmark binary")?;
     let mut samples: BTreeMap<&'static str, Samples> = BTreeMap::new();
     let mut notes: Vec<String> = Vec::new();
+    // The control plane lives only while scenarios that need it run one
+    // after the other.
+    let mut env: Option<(kube_test::TestEnv, tokio::runtime::Runtime)> = None;
     for &scenario in &plan.scenarios {
-        // The control plane lives only while its scenario runs.
-        let env = match scenario {
-            Scenario::RealApiserver => {
-                eprintln!("starting a kube-test control plane and creating its config maps...");
-                let runtime = tokio::runtime::Runtime::new()?;
-                Some((runtime.block_on(apiserver::prepare())?, runtime))
+        if !scenario.needs_apiserver() {
+            if let Some((env, runtime)) = env.take() {
+                runtime.block_on(async move { drop(env) });
             }
-            _ => None,
-        };
+        } else if env.is_none() {
+            eprintln!("starting a kube-test control plane and creating its config maps...");
+            let runtime = tokio::runtime::Runtime::new()?;
+            env = Some((runtime.block_on(apiserver::prepare())?, runtime));
+        }
         let kubeconfig = env.as_ref().map(|(env, _)| env.kubeconfig_path());
         for rep in 0..plan.reps {
             // Alternate who goes first, so drift in the machine's load is shared.
@@ -111,9 +114,9 @@ pub fn run(plan: &Plan) -> Result<()> {
                 }
             }
         }
-        if let Some((env, runtime)) = env {
-            runtime.block_on(async move { drop(env) });
-        }
+    }
+    if let Some((env, runtime)) = env {
+        runtime.block_on(async move { drop(env) });
     }
     let (table, results) = report(plan, &samples);
     println!("{table}");

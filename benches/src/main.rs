@@ -32,7 +32,8 @@ const USAGE: &str = "usage:
   kube-benches apiserver   (prepares the real_apiserver control plane and keeps it
                             until stdin closes, to profile a client against it)
   kube-benches --client ours|peer|limit --scenario SCENARIO [--kubeconfig PATH] [--repeat N]
-scenarios: watch_decode, initial_sync, controller_once, controller_updates, real_apiserver,
+scenarios: watch_decode, initial_sync, initial_sync_arc, controller_once, controller_updates,
+           real_apiserver, real_apiserver_arc,
            reflector_memory, reflector_memory_stripped,
            index_lookup, indexed_sync (these two: ours only, no kube 5 comparison)";
 

@@ -113,7 +113,7 @@ impl Input {
                     Input::LinesAndUrl(lines, url)
                 }
             }
-            Scenario::InitialSync | Scenario::IndexedSync => {
+            Scenario::InitialSync | Scenario::InitialSyncArc | Scenario::IndexedSync => {
                 let pages = scenarios::initial_sync_pages();
                 // Counting starts before the server copies the pages, so that
                 // every later reading is relative to a live count that already
@@ -150,7 +150,7 @@ impl Input {
                 }
             }
             Scenario::IndexLookup => Input::Pods(scenarios::indexed_pods()?),
-            Scenario::RealApiserver => match kubeconfig {
+            Scenario::RealApiserver | Scenario::RealApiserverArc => match kubeconfig {
                 Some(path) => Input::Kubeconfig(path.to_path_buf()),
                 None => bail!("the real_apiserver scenario needs --kubeconfig"),
             },
@@ -180,22 +180,30 @@ async fn measure(who: Who, scenario: Scenario, input: &Input) -> Result<Values> 
             };
             put_timing(&mut put, name, timing);
         }
-        (Scenario::InitialSync, Input::Pages(pages), _) => {
+        (Scenario::InitialSync | Scenario::InitialSyncArc, Input::Pages(pages), _) => {
             let decoded = limits::decode_pages::<Pod>(pages, SYNC_PODS)?;
             put_timing(&mut put, name, decoded.elapsed);
-            put("initial_sync_peak_heap", decoded.compact_heap as f64 / MIB);
-            put("initial_sync_store_heap", decoded.compact_heap as f64 / MIB);
+            put(
+                &format!("{name}_peak_heap"),
+                decoded.compact_heap as f64 / MIB,
+            );
+            put(
+                &format!("{name}_store_heap"),
+                decoded.compact_heap as f64 / MIB,
+            );
             put("decoded_heap", decoded.held_heap as f64 / MIB);
         }
-        (Scenario::InitialSync, Input::Url(url), _) => {
+        (Scenario::InitialSync | Scenario::InitialSyncArc, Input::Url(url), _) => {
+            let arc = scenario == Scenario::InitialSyncArc;
             let sync = match who {
+                Who::Ours if arc => ours::initial_sync_arc(ours::local_client(url)?).await?,
                 Who::Ours => ours::initial_sync(ours::local_client(url)?).await?,
                 _ => peer::initial_sync(peer::local_client(url)?).await?,
             };
             check_store(&sync, SYNC_PODS)?;
             put_timing(&mut put, name, sync.elapsed);
-            put("initial_sync_peak_heap", sync.peak_heap as f64 / MIB);
-            put("initial_sync_store_heap", sync.held_heap as f64 / MIB);
+            put(&format!("{name}_peak_heap"), sync.peak_heap as f64 / MIB);
+            put(&format!("{name}_store_heap"), sync.held_heap as f64 / MIB);
         }
         (
             Scenario::ControllerOnce | Scenario::ControllerUpdates,
@@ -216,11 +224,16 @@ async fn measure(who: Who, scenario: Scenario, input: &Input) -> Result<Values> 
             put_timing(&mut put, name, timing);
             put("reconciles", progress.calls.load(Ordering::Relaxed) as f64);
         }
-        (Scenario::RealApiserver, Input::Kubeconfig(path), _) => {
+        (Scenario::RealApiserver | Scenario::RealApiserverArc, Input::Kubeconfig(path), _) => {
             let timing = match who {
                 Who::Limit => apiserver::list_pages(ours::kubeconfig_client(path).await?).await?,
                 Who::Ours => {
-                    let sync = ours::real_sync(ours::kubeconfig_client(path).await?).await?;
+                    let client = ours::kubeconfig_client(path).await?;
+                    let sync = if scenario == Scenario::RealApiserverArc {
+                        ours::real_sync_arc(client).await?
+                    } else {
+                        ours::real_sync(client).await?
+                    };
                     check_store(&sync, APISERVER_OBJECTS)?;
                     sync.elapsed
                 }

@@ -49,12 +49,17 @@ pub enum Scenario {
     WatchDecode,
     /// A reflector's paginated initial list of pods, to `Store::wait_until_ready`.
     InitialSync,
+    /// The same with our `reflect_arc`, which moves objects into the store
+    /// instead of copying them; kube 5 runs its (only) reflector.
+    InitialSyncArc,
     /// A controller reconciling every object of a list once.
     ControllerOnce,
     /// A controller reconciling every object up to its last of several updates.
     ControllerUpdates,
     /// A reflector's initial sync against the real kube-apiserver.
     RealApiserver,
+    /// The same with our `reflect_arc`; kube 5 runs its reflector.
+    RealApiserverArc,
     /// A reflector's heap through an initial list, a steady stream of updates
     /// and deletions, and a full relist.
     ReflectorMemory,
@@ -69,12 +74,14 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in the order they run.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::WatchDecode,
         Scenario::InitialSync,
+        Scenario::InitialSyncArc,
         Scenario::ControllerOnce,
         Scenario::ControllerUpdates,
         Scenario::RealApiserver,
+        Scenario::RealApiserverArc,
         Scenario::ReflectorMemory,
         Scenario::ReflectorMemoryStripped,
         Scenario::IndexLookup,
@@ -86,9 +93,11 @@ impl Scenario {
         match self {
             Scenario::WatchDecode => "watch_decode",
             Scenario::InitialSync => "initial_sync",
+            Scenario::InitialSyncArc => "initial_sync_arc",
             Scenario::ControllerOnce => "controller_once",
             Scenario::ControllerUpdates => "controller_updates",
             Scenario::RealApiserver => "real_apiserver",
+            Scenario::RealApiserverArc => "real_apiserver_arc",
             Scenario::ReflectorMemory => "reflector_memory",
             Scenario::ReflectorMemoryStripped => "reflector_memory_stripped",
             Scenario::IndexLookup => "index_lookup",
@@ -101,6 +110,11 @@ impl Scenario {
     /// (an index against a scan; a sync with an index against one without).
     pub fn compared(self) -> bool {
         !matches!(self, Scenario::IndexLookup | Scenario::IndexedSync)
+    }
+
+    /// Whether this scenario runs against the real kube-apiserver.
+    pub fn needs_apiserver(self) -> bool {
+        matches!(self, Scenario::RealApiserver | Scenario::RealApiserverArc)
     }
 
     /// The scenario named `name`.
@@ -147,6 +161,27 @@ impl Scenario {
                 ];
                 METRICS
             }
+            Scenario::InitialSyncArc => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "initial_sync_arc",
+                        "initial_sync with our reflect_arc (objects moved into the store); kube 5: reflector",
+                        "UTF-8 check + serde_json::from_str::<ObjectList<Pod>> per page",
+                    ),
+                    Metric::cpu("initial_sync_arc_cpu"),
+                    Metric::mib(
+                        "initial_sync_arc_peak_heap",
+                        "peak heap during that sync",
+                        "heap of a Vec of the 20k Pods (decoded, then cloned to exact capacity)",
+                    ),
+                    Metric::mib(
+                        "initial_sync_arc_store_heap",
+                        "heap held once the store is ready",
+                        "heap of a Vec of the 20k Pods (decoded, then cloned to exact capacity)",
+                    ),
+                ];
+                METRICS
+            }
             Scenario::ControllerOnce => {
                 const METRICS: &[Metric] = &[
                     Metric::time(
@@ -177,6 +212,17 @@ impl Scenario {
                         "the same paginated LIST, decoded, without watcher or store",
                     ),
                     Metric::cpu("real_apiserver_cpu"),
+                ];
+                METRICS
+            }
+            Scenario::RealApiserverArc => {
+                const METRICS: &[Metric] = &[
+                    Metric::time(
+                        "real_apiserver_arc",
+                        "real_apiserver with our reflect_arc; kube 5: reflector",
+                        "the same paginated LIST, decoded, without watcher or store",
+                    ),
+                    Metric::cpu("real_apiserver_arc_cpu"),
                 ];
                 METRICS
             }

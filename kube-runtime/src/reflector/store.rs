@@ -343,6 +343,39 @@ where
         }
     }
 
+    /// Applies an owned event and hands it back carrying the store's `Arc` of
+    /// its object: moved into the store, never copied, and shared with the
+    /// caller. A deleted object, no longer stored, is handed back in an `Arc`
+    /// of its own.
+    pub(crate) fn apply_arc(&mut self, event: watcher::Event<K>) -> watcher::Event<Arc<K>> {
+        match event {
+            watcher::Event::Apply(obj) => watcher::Event::Apply(self.store_shared_object(obj)),
+            watcher::Event::InitApply(obj) => {
+                watcher::Event::InitApply(self.store_shared_object(obj))
+            }
+            watcher::Event::Delete(obj) => {
+                self.remove_object(&obj);
+                watcher::Event::Delete(Arc::new(obj))
+            }
+            watcher::Event::Init => {
+                self.listing += 1;
+                watcher::Event::Init
+            }
+            watcher::Event::InitDone => {
+                self.finish_relist(|_| {});
+                watcher::Event::InitDone
+            }
+        }
+    }
+
+    /// Moves `obj` into the store and returns a second handle on it.
+    fn store_shared_object(&mut self, obj: K) -> Arc<K> {
+        let obj = Arc::new(obj);
+        let key = self.key_of(&obj);
+        self.store_object(key, Arc::clone(&obj));
+        obj
+    }
+
     /// Stores `obj`, marked as seen by the current listing.
     fn store_object(&mut self, key: ObjectRef<K>, obj: Arc<K>) {
         let changes = self.live_key_changes(&key, Some(&obj));

@@ -14,6 +14,6 @@ pub use cancelable::CancelableJoinHandle;
 pub use event_decode::EventDecode;
 pub use event_modify::EventModify;
 pub use predicate::{Config as PredicateConfig, Predicate, PredicateFilter, predicates};
-pub use reflect::Reflect;
+pub use reflect::{Reflect, ReflectArc};
 pub use stream_backoff::StreamBackoff;
 pub use watch_ext::WatchStreamExt;

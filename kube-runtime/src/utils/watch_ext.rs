@@ -7,7 +7,7 @@ use kube_client::core::Resource;
 
 use super::{
     Backoff, EventDecode, EventModify, Predicate, PredicateConfig, PredicateFilter, Reflect,
-    StreamBackoff,
+    ReflectArc, StreamBackoff,
 };
 use crate::{
     reflector::{Lookup, Writer},
@@ -84,6 +84,48 @@ pub trait WatchStreamExt: Stream {
         K::DynamicType: Eq + Hash + Clone,
     {
         Reflect::new(self, writer)
+    }
+
+    /// Applies every event to a store's writer like [`reflect`](Self::reflect),
+    /// but moves each object into the store instead of copying it, and passes
+    /// the event on carrying the store's `Arc` of the object.
+    ///
+    /// [`reflect`](Self::reflect) hands on every object as it came, so the
+    /// store keeps a deep copy of each; for a program that reads objects
+    /// through the store, or only needs to share them, that copy (and freeing
+    /// the original) is wasted work: on an initial sync of large objects,
+    /// about as much as decoding them. The objects passed on are the stored
+    /// ones, read-only; `applied_objects` and `touched_objects` work on the
+    /// result as on any watcher stream, yielding `Arc<K>`.
+    ///
+    /// ```no_run
+    /// use futures::{StreamExt, TryStreamExt};
+    /// use k8s_openapi::api::core::v1::Pod;
+    /// use kube_client::{Api, Client};
+    /// use kube_runtime::{WatchStreamExt, reflector, watcher};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let api: Api<Pod> = Api::default_namespaced(Client::try_default().await?);
+    /// let (store, writer) = reflector::store();
+    /// let pods = watcher(api, watcher::Config::default())
+    ///     .default_backoff()
+    ///     .reflect_arc(writer)
+    ///     .applied_objects();
+    /// let mut pods = std::pin::pin!(pods);
+    /// while let Some(pod) = pods.try_next().await? {
+    ///     // `pod` is an `Arc<Pod>`: the very object the store holds.
+    ///     println!("{:?} ({} in the store)", pod.metadata.name, store.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn reflect_arc<K>(self, writer: Writer<K>) -> ReflectArc<Self, K>
+    where
+        Self: Stream<Item = watcher::Result<watcher::Event<K>>> + Sized,
+        K: Lookup + Clone + 'static,
+        K::DynamicType: Eq + Hash + Clone,
+    {
+        ReflectArc::new(self, writer)
     }
 
     /// Applies every event to a shared writer
