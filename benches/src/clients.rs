@@ -304,31 +304,22 @@ pub mod ours {
     /// the store rather than copied.
     pub async fn initial_sync_arc(client: Client) -> Result<Synced> {
         let api = Api::<Pod>::namespaced(client, NAMESPACE);
-        sync_arc(api, watcher::Config::default()).await
+        let config = watcher::Config::default();
+        sync_driven(reflector::store::Writer::default(), |writer| {
+            let events = watcher(api, config).reflect_arc(writer);
+            events.for_each(|_| future::ready(()))
+        })
+        .await
     }
 
     /// The initial sync of the real apiserver's config maps, with objects
     /// moved into the store rather than copied.
     pub async fn real_sync_arc(client: Client) -> Result<Synced> {
         let api = Api::<ConfigMap>::namespaced(client, NAMESPACE);
-        sync_arc(api, watcher::Config::default().labels(BENCH_SELECTOR)).await
-    }
-
-    async fn sync_arc<K>(api: Api<K>, config: watcher::Config) -> Result<Synced>
-    where
-        K: Resource<DynamicType = ()>
-            + Lookup<DynamicType = ()>
-            + Clone
-            + DeserializeOwned
-            + std::fmt::Debug
-            + Send
-            + Sync
-            + 'static,
-    {
+        let config = watcher::Config::default().labels(BENCH_SELECTOR);
         sync_driven(reflector::store::Writer::default(), |writer| {
-            watcher(api, config)
-                .reflect_arc(writer)
-                .for_each(|_| future::ready(()))
+            let events = watcher(api, config).reflect_arc(writer);
+            events.for_each(|_| future::ready(()))
         })
         .await
     }

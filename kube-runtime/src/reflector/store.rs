@@ -675,7 +675,7 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
@@ -684,7 +684,8 @@ mod tests {
     use super::*;
     use crate::watcher::Event;
 
-    fn cm(name: &str, value: &str) -> ConfigMap {
+    /// A ConfigMap `name` in namespace `ns`, holding `value` under `v`.
+    pub(crate) fn cm(name: &str, value: &str) -> ConfigMap {
         ConfigMap {
             metadata: ObjectMeta {
                 name: Some(name.into()),
@@ -696,7 +697,8 @@ mod tests {
         }
     }
 
-    fn value(store: &Store<ConfigMap>, name: &str) -> Option<String> {
+    /// The value under `v` of the stored ConfigMap `name` in namespace `ns`.
+    pub(crate) fn value(store: &Store<ConfigMap>, name: &str) -> Option<String> {
         store
             .get(&ObjectRef::new(name).within("ns"))
             .and_then(|cm| cm.data.as_ref()?.get("v").cloned())

@@ -77,9 +77,9 @@ where
     K: Lookup + Clone + 'static,
     K::DynamicType: Eq + Hash + Clone,
 {
+    /// The same stream and writer, applied the other way.
     #[pin]
-    stream: St,
-    writer: Writer<K>,
+    inner: Reflect<St, K>,
 }
 
 impl<St, K> ReflectArc<St, K>
@@ -88,7 +88,9 @@ where
     K::DynamicType: Eq + Hash + Clone,
 {
     pub(crate) fn new(stream: St, writer: Writer<K>) -> Self {
-        Self { stream, writer }
+        Self {
+            inner: Reflect::new(stream, writer),
+        }
     }
 }
 
@@ -101,7 +103,7 @@ where
     type Item = Result<Event<Arc<K>>, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.project();
+        let this = self.project().inner.project();
         this.stream
             .try_poll_next(cx)
             .map(|item| item.map(|item| item.map(|event| this.writer.apply_arc(event))))
@@ -112,25 +114,15 @@ where
 mod tests {
     use futures::{StreamExt, stream};
     use k8s_openapi::api::core::v1::ConfigMap;
-    use kube_client::core::ObjectMeta;
 
     use crate::{
         WatchStreamExt,
-        reflector::{ObjectRef, store},
+        reflector::{
+            ObjectRef, store,
+            store::tests::{cm, value},
+        },
         watcher::{self, Event},
     };
-
-    fn cm(name: &str, value: &str) -> ConfigMap {
-        ConfigMap {
-            metadata: ObjectMeta {
-                name: Some(name.into()),
-                namespace: Some("ns".into()),
-                ..ObjectMeta::default()
-            },
-            data: Some([("v".to_string(), value.to_string())].into()),
-            ..ConfigMap::default()
-        }
-    }
 
     /// An event's kind and object as `kind name=value`.
     fn describe(item: &watcher::Result<Event<std::sync::Arc<ConfigMap>>>) -> String {
@@ -180,12 +172,7 @@ mod tests {
             ]
         );
         assert_eq!(reader.len(), 1);
-        let a = reader.get(&ObjectRef::new("a").within("ns"));
-        assert_eq!(
-            a.and_then(|cm| cm.data.as_ref()?.get("v").cloned())
-                .as_deref(),
-            Some("2")
-        );
+        assert_eq!(value(&reader, "a").as_deref(), Some("2"));
     }
 
     #[tokio::test]
