@@ -449,6 +449,7 @@ pub(crate) fn decode_error(what: fmt::Arguments<'_>, error: &serde_json::Error) 
 
 /// A serde_json error with the same description and position, but none of
 /// the values it quoted from the input (see [`decode_error`]).
+#[cfg(feature = "oidc")]
 pub(crate) fn without_quoted_values(error: &serde_json::Error) -> serde_json::Error {
     let mut message = redacted_json_error(error);
     if error.line() > 0 {
