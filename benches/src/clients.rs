@@ -287,11 +287,17 @@ macro_rules! client_scenarios {
             let run = Controller::new(api, watcher::Config::default())
                 .run(reconcile, error_policy, Arc::clone(&progress))
                 .for_each(|_| future::ready(()));
+            let mut run = std::pin::pin!(run);
             tokio::select! {
-                () = run => anyhow::bail!("the controller stopped"),
+                () = &mut run => anyhow::bail!("the controller stopped"),
                 () = progress.finished() => {}
             }
-            Ok(started.stop())
+            // The clock stops at the last reconcile, as the syncs stop at
+            // `Store` ready: tearing the controller and its store down is
+            // not part of the scenario.
+            let timing = started.stop();
+            drop(run);
+            Ok(timing)
         }
     };
 }
